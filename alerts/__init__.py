@@ -1,0 +1,1 @@
+"""Alerts: deadline policy and clocks, notification channels, roster, escalation."""

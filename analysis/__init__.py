@@ -1,0 +1,1 @@
+"""Analysis: Chinese text normalisation, keyword schemes, classifiers and incidents."""

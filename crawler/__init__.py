@@ -1,0 +1,1 @@
+"""Crawling: sources, spiders, extraction, dates, dedup and the storage pipeline."""

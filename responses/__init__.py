@@ -1,0 +1,1 @@
+"""Responses: statements, press conferences, the approval procedure and timeliness reports."""

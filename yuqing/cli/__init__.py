@@ -1,0 +1,15 @@
+"""The ``yuqing`` command. Commands parse arguments, open a unit of work, call a service and
+print; they hold no business logic. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+from yuqing.cli.app import app
+from yuqing.cli import core as _core  # noqa: F401  (registers commands)
+from yuqing.cli import demo as _demo  # noqa: F401
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app(prog_name="yuqing")
+
