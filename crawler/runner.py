@@ -9,10 +9,15 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawler import scrapy_settings
 from crawler.sources import SourceConfig
+from crawler.spiders.api import ApiSpider
 from crawler.spiders.base import SourceSpider
+from crawler.spiders.feed import FeedSpider
+from crawler.spiders.search import SearchSpider
 from crawler.spiders.site import SiteSpider
 
-SPIDERS: dict[str, type[SourceSpider]] = {"site": SiteSpider}
+SPIDERS: dict[str, type[SourceSpider]] = {
+    "site": SiteSpider, "feed": FeedSpider, "api": ApiSpider, "search": SearchSpider,
+}
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,12 @@ def scrapy_settings_for(database_url: str, overrides: dict[str, object] | None =
 
 
 def run_crawl(database_url: str, sources: list[SourceConfig],
-              overrides: dict[str, object] | None = None) -> list[SourceRun]:
-    """Crawl the sources (blocking; the Twisted reactor runs once per process)."""
+              overrides: dict[str, object] | None = None,
+              known_urls: dict[str, frozenset[str]] | None = None) -> list[SourceRun]:
+    """Crawl the sources (blocking; the Twisted reactor runs once per process).
+
+    ``known_urls`` maps a source name to the canonical URLs it already stored.
+    """
     settings = scrapy_settings_for(database_url, overrides)
     process = CrawlerProcess(settings)
     crawlers: list[tuple[SourceConfig, Crawler]] = []
@@ -47,7 +56,8 @@ def run_crawl(database_url: str, sources: list[SourceConfig],
             raise ValueError(f"source {source.name!r}: kind {source.kind!r} cannot be crawled yet")
         crawler = process.create_crawler(spider_cls)
         crawler.settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="spider")
-        process.crawl(crawler, source=source)
+        process.crawl(crawler, source=source,
+                      known_urls=(known_urls or {}).get(source.name, frozenset()))
         crawlers.append((source, crawler))
     process.start()
     return [_summary(source, crawler) for source, crawler in crawlers]

@@ -1,4 +1,5 @@
-"""Apply configured selectors (CSS, or XPath when prefixed ``xpath:``) to a page."""
+"""Apply a configured selector: XPath when it starts with ``/`` or ``(``, CSS otherwise
+(the same rule as ``crawler.extract.SiteSelectors``)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,6 @@ from parsel import Selector, SelectorList
 
 
 def select(page: Selector, expression: str) -> SelectorList[Selector]:
-    if expression.startswith("xpath:"):
-        return page.xpath(expression.removeprefix("xpath:"))
+    if expression.lstrip().startswith(("/", "(")):
+        return page.xpath(expression)
     return page.css(expression)
-
-
-def select_text(page: Selector, expression: str | None) -> str | None:
-    """Joined, stripped text of the first match; None when nothing matches."""
-    if not expression:
-        return None
-    nodes = select(page, expression)
-    if not nodes:
-        return None
-    first = nodes[0]
-    parts = first.xpath(".//text()").getall() if first.root is not None and not isinstance(
-        first.root, str) else [first.get() or ""]
-    text = "\n".join(p.strip() for p in parts if p.strip())
-    return text or None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.api import MAPPINGS, ApiMapping
 from crawler.models import Source
 
 SourceKind = Literal["feed", "site", "search", "api", "import"]
@@ -27,6 +28,19 @@ class Selectors(BaseModel):
     content: str | None = None
 
 
+class ImportColumns(BaseModel):
+    """Which column of a CSV/XLSX file holds each field (header names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    title: str | None = None
+    url: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    id: str | None = None
+
+
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,12 +52,62 @@ class SourceConfig(BaseModel):
     own_channel: bool = False
     platform: str = "web"
     max_pages: int = Field(default=5, ge=1, le=1000)
+    timeout: float = Field(default=20, gt=0)
     obey_robots: bool = True
+    url_template: str | None = None
+    keywords: list[str] = []
+    scheme: str | None = None
+    mapping: str | ApiMapping | None = None
+    columns: ImportColumns | None = None
     max_failures: int = Field(default=3, ge=1)
     silence_hours: float = Field(default=48, gt=0)
 
+    @model_validator(mode="after")
+    def _kind_needs(self) -> SourceConfig:
+        needs = {"feed": self.urls(), "site": self.urls(), "api": self.urls(),
+                 "search": self.url_template, "import": self.columns}
+        if not needs[self.kind]:
+            field = {"search": "url_template", "import": "columns"}.get(self.kind, "url")
+            raise ValueError(f"source {self.name!r} of kind {self.kind!r} needs {field!r}")
+        if self.kind == "api" and self.mapping is None:
+            raise ValueError(f"source {self.name!r} of kind 'api' needs 'mapping'")
+        if isinstance(self.mapping, str) and self.mapping not in MAPPINGS:
+            raise ValueError(f"source {self.name!r}: unknown mapping {self.mapping!r}, expected "
+                             f"one of {sorted(MAPPINGS)} or a field mapping")
+        if self.kind == "search" and "{keyword}" not in (self.url_template or ""):
+            raise ValueError(f"source {self.name!r}: url_template needs a {{keyword}} slot")
+        return self
+
     def urls(self) -> list[str]:
         return self.start_urls or ([self.url] if self.url else [])
+
+    def api_mapping(self) -> ApiMapping:
+        if isinstance(self.mapping, ApiMapping):
+            return self.mapping
+        return MAPPINGS[self.mapping or ""]
+
+
+class CrawlSettings(BaseModel):
+    """Politeness and limits for all crawls (the config's ``crawl`` section)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_agent: str = "yuqing-monitor/0.1 (+public-opinion monitoring of a justice bureau)"
+    autothrottle: bool = True
+    download_delay: float = Field(default=0.0, ge=0)
+    concurrent_requests: int = Field(default=16, ge=1)
+    concurrent_per_domain: int = Field(default=4, ge=1)
+    retries: int = Field(default=2, ge=0)
+    max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+
+    def scrapy_overrides(self) -> dict[str, object]:
+        return {
+            "USER_AGENT": self.user_agent, "AUTOTHROTTLE_ENABLED": self.autothrottle,
+            "DOWNLOAD_DELAY": self.download_delay,
+            "CONCURRENT_REQUESTS": self.concurrent_requests,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrent_per_domain,
+            "RETRY_TIMES": self.retries, "DOWNLOAD_MAXSIZE": self.max_page_bytes,
+        }
 
 
 class SourcesSection(BaseModel):

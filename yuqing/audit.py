@@ -35,7 +35,8 @@ def _digest(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
 def _lock_head(session: Session) -> AuditHead:
     # The UPDATE takes the write lock first (SQLite) or the row lock (PostgreSQL), so two
     # writers cannot both chain onto the same tip.
-    changed = session.execute(update(AuditHead).where(AuditHead.id == 1).values(id=1)).rowcount
+    result = session.execute(update(AuditHead).where(AuditHead.id == 1).values(id=1))
+    changed = getattr(result, "rowcount", 0)
     if changed == 0:
         session.add(AuditHead(id=1, seq=0, hash=GENESIS))
         session.flush()

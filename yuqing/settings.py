@@ -80,6 +80,7 @@ class AppConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    crawl: dict[str, Any] = {}
     sources: list[dict[str, Any]] = []
     schemes: list[dict[str, Any]] = []
     policy: dict[str, Any] = {}

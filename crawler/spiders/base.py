@@ -1,39 +1,85 @@
-"""What every source spider shares: its SourceConfig and error accounting."""
+"""What every source spider shares: its SourceConfig, page decoding and error accounting."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import scrapy
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.encoding import decode_html
+from crawler.extract import SiteSelectors, extract_article
 from crawler.sources import SourceConfig
+from crawler.store import canonical_url
+from yuqing.clock import system_clock
+
+MAX_TEXT_BYTES = 2 * 1024 * 1024  # pages above this are cut before extraction
 
 
 class SourceSpider(scrapy.Spider):
-    """A spider bound to one configured source (``source`` is a SourceConfig or its name)."""
+    """A spider bound to one configured source (``source`` is a SourceConfig or its name).
+
+    ``known_urls`` holds the canonical URLs already stored for the source; the runner fills
+    it so that list pages can stop paging once they show nothing new.
+    """
 
     source: SourceConfig
 
-    def __init__(self, source: SourceConfig | str | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: SourceConfig | str | None = None,
+                 known_urls: frozenset[str] = frozenset(), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(source, str) or source is None:
             source = _load_source(source)
         self.source = source
-        self.name = getattr(self, "name", "source")
+        self.known_urls = known_urls
+        self.download_timeout = source.timeout  # read by DownloadTimeoutMiddleware
+
+    def already_stored(self, url: str) -> bool:
+        return canonical_url(url) in self.known_urls
+
+    def page_text(self, response: Response) -> str:
+        """The page decoded by header, meta and sniffing; oversized pages are cut with a warning."""
+        body = response.body
+        if len(body) > MAX_TEXT_BYTES:
+            self.logger.warning("page %s is %d bytes; cut to %d", response.url, len(body),
+                                MAX_TEXT_BYTES)
+            self.count("yuqing/pages_cut")
+            body = body[:MAX_TEXT_BYTES]
+        header = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        charset = header.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in header else None
+        return decode_html(body, charset).text
+
+    def article_item(self, response: Response) -> dict[str, Any]:
+        """The stored fields of an article page, by selectors or automatic extraction."""
+        sel = self.source.selectors
+        site = SiteSelectors(title=sel.title, published_at=sel.published_at, author=sel.author,
+                             content=sel.content)
+        draft = extract_article(self.page_text(response), response.url, site, now=system_clock())
+        return {"url": response.url, "title": draft.title, "content": draft.content,
+                "author": draft.author, "published_at": draft.published_at,
+                "platform": self.source.platform, "raw": response.body}
+
+    def count(self, key: str, amount: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, amount)
 
     def on_error(self, failure: Failure) -> None:
         """Count the failed request; one page's failure never stops the crawl."""
+        self.count("yuqing/errors")
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("yuqing/errors")
-        self.crawler.stats.set_value("yuqing/last_error", _describe(failure))
-        self.logger.warning("request failed: %s", _describe(failure))
+        self.crawler.stats.set_value("yuqing/last_error", describe_failure(failure))
+        self.logger.warning("request failed: %s", describe_failure(failure))
 
 
-def _describe(failure: Failure) -> str:
+def describe_failure(failure: Failure) -> str:
     request = getattr(failure, "request", None)
+    value = failure.value
+    response = getattr(value, "response", None)
+    status = f"HTTP {response.status} " if response is not None else ""
     where = f" {request.url}" if request is not None else ""
-    return f"{failure.type.__name__ if failure.type else 'Error'}: {failure.getErrorMessage()}{where}"
+    kind = failure.type.__name__ if failure.type else "Error"
+    return f"{status}{kind}: {failure.getErrorMessage()}{where}"[:500]
 
 
 def _load_source(name: str | None) -> SourceConfig:

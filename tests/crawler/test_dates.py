@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -123,13 +124,16 @@ TABLE: list[tuple[str, datetime, str | None]] = [
     ("今天 23:00", NOW, None),  # later today is the future
     ("今天", NOW, None),  # a bare 今天 is prose, not a time
     ("3个月前", NOW, None),
+    ("请于9日前提交材料", NOW, None),  # "before the 9th", not "9 days ago"
     ("8-9", NOW, None),  # month-day needs a time when written with a dash
     ("2017-08-09T11:53:00+25:00", NOW, None),
     ("版本 1.2.3 共 12 条", NOW, None),
 ]
 
 
-@pytest.mark.parametrize(("text", "now", "expected"), TABLE, ids=[row[0] or "empty" for row in TABLE])
+@pytest.mark.parametrize(
+    ("text", "now", "expected"), TABLE, ids=[row[0] or "empty" for row in TABLE]
+)
 def test_it_reads_what_chinese_sites_print(text: str, now: datetime, expected: str | None) -> None:
     result = parse_cn_datetime(text, now)
     if expected is None:
@@ -174,6 +178,12 @@ def test_patterns_refuse_pieces_of_other_dates(pattern: re.Pattern[str], text: s
     assert pattern.search(text) is None
 
 
+@pytest.mark.parametrize("text", ["2017-08-09 11:53", "08-09 11:53", "5分钟前", "昨天 08:15"])
+def test_a_far_future_reference_time_does_not_overflow(text: str) -> None:
+    result = parse_cn_datetime(text, datetime.max.replace(tzinfo=timezone.utc))
+    assert result is not None and result.tzinfo == timezone.utc
+
+
 def test_it_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_cn_datetime("2017-08-09", datetime(2024, 3, 15))
@@ -182,7 +192,7 @@ def test_it_refuses_a_naive_now() -> None:
 # --- properties -----------------------------------------------------------------------------
 
 # Each absolute format with the precision it keeps (what to truncate the original to).
-ABSOLUTE_FORMATS = [
+ABSOLUTE_FORMATS: list[tuple[Callable[[datetime], str], str]] = [
     (lambda d: d.strftime("%Y-%m-%d %H:%M:%S"), "second"),
     (lambda d: d.strftime("%Y-%m-%d %H:%M"), "minute"),
     (lambda d: f"{d.year}年{d.month}月{d.day}日 {d.hour}:{d.minute:02d}", "minute"),
@@ -216,9 +226,8 @@ def truncate(local: datetime, precision: str) -> datetime:
 @pytest.mark.parametrize(("render", "precision"), ABSOLUTE_FORMATS)
 @given(moment=in_range)
 def test_absolute_formats_round_trip_through_beijing_time(
-    render: object, precision: str, moment: datetime
+    render: Callable[[datetime], str], precision: str, moment: datetime
 ) -> None:
-    assert callable(render)
     local = moment.astimezone(SHANGHAI)
     assert parse_cn_datetime(f"发布时间：{render(local)} 来源：本站", NOW) == truncate(
         local, precision
@@ -235,7 +244,9 @@ def test_an_explicit_offset_keeps_the_instant(moment: datetime) -> None:
 
 
 realistic_now = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2035, 12, 31),
+    timezones=st.just(timezone.utc),
 )
 date_ish = st.text(alphabet="0123456789-/.: T+Z年月日号时分秒前天今昨半上下午刚点周", max_size=40)
 

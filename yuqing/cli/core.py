@@ -6,7 +6,7 @@ import getpass
 import sys
 
 import typer
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from yuqing import __version__, audit
 from yuqing.cli.app import app, console, fail, open_context, print_json, stdin_is_terminal
@@ -38,9 +38,10 @@ def init() -> None:
         console.print(f"已写入默认配置：{path}")
     try:
         upgrade(ctx.settings.database_url)
-    except (OperationalError, SQLAlchemyError) as exc:
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
         fail(f"数据库无法初始化 / cannot initialise database: {type(exc).__name__}: "
-             f"{str(exc.orig) if getattr(exc, 'orig', None) else exc}".splitlines()[0])
+             f"{reason}".splitlines()[0])
     console.print(f"数据库已就绪：{ctx.settings.database_url}")
 
 

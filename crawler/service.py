@@ -1,0 +1,58 @@
+"""The crawler's service API for the CLI and the daemon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.health import is_healthy
+from crawler.models import Document, Source
+from crawler.sources import CrawlSettings, SourceConfig, SourcesSection
+from yuqing.settings import AppConfig, SettingsError, section
+
+
+def configured_sources(config: AppConfig, names: list[str] | None = None) -> list[SourceConfig]:
+    """The validated sources of the config, optionally only those named (unknown names fail)."""
+    sources = section(config, "sources", SourcesSection, {"sources": config.sources}).sources
+    if not names:
+        return sources
+    by_name = {s.name: s for s in sources}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise SettingsError(f"未知数据源 / unknown source(s): {', '.join(missing)} "
+                            f"(configured: {', '.join(by_name) or 'none'})")
+    return [by_name[n] for n in names]
+
+
+def crawl_settings(config: AppConfig) -> CrawlSettings:
+    return section(config, "crawl", CrawlSettings, config.crawl)
+
+
+def stored_urls(session: Session, names: list[str]) -> dict[str, frozenset[str]]:
+    """Canonical URLs already stored per source, for incremental crawls."""
+    result: dict[str, frozenset[str]] = {}
+    for name in names:
+        urls = session.scalars(select(Document.url).join(Source).where(Source.name == name))
+        result[name] = frozenset(urls)
+    return result
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    kind: str
+    healthy: bool
+    last_success_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    items_last_run: int
+
+
+def source_health(session: Session, now: datetime) -> list[SourceHealth]:
+    """Every stored source with its health re-evaluated at ``now`` (silence counts)."""
+    rows = session.scalars(select(Source).order_by(Source.name))
+    return [SourceHealth(s.name, s.kind, is_healthy(s, now), s.last_success_at,
+                         s.consecutive_failures, s.last_error, s.items_last_run) for s in rows]

@@ -1,0 +1,37 @@
+"""JSON social APIs with a dotted-path field mapping (Weibo mobile search ships as an example)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.api import parse_posts
+from crawler.spiders.base import SourceSpider
+from yuqing.clock import system_clock
+
+
+class ApiSpider(SourceSpider):
+    name = "api"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.source.urls():
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
+
+    def parse(self, response: Response, **_: Any) -> Iterator[dict[str, Any]]:
+        try:
+            payload = json.loads(response.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.count("yuqing/errors")
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value("yuqing/last_error", f"not JSON ({exc}) {response.url}")
+            return
+        for post in parse_posts(payload, self.source.api_mapping(), system_clock()):
+            yield {"url": post.url, "title": post.title, "content": post.content,
+                   "author": post.author, "published_at": post.published_at,
+                   "platform": self.source.platform, "reposts": post.reposts,
+                   "comments": post.comments, "likes": post.likes,
+                   "raw": json.dumps(post.__dict__, ensure_ascii=False, default=str).encode()}

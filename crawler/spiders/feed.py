@@ -1,0 +1,37 @@
+"""RSS 2.0 / Atom feeds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.feeds import FeedError, parse_feed
+from crawler.spiders.base import SourceSpider
+from yuqing.clock import system_clock
+
+
+class FeedSpider(SourceSpider):
+    name = "feed"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.source.urls():
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
+
+    def parse(self, response: Response, **_: Any) -> Iterator[dict[str, Any]]:
+        try:
+            entries = parse_feed(response.body, system_clock())
+        except FeedError as exc:
+            self.count("yuqing/errors")
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value("yuqing/last_error", f"{exc} {response.url}")
+            return
+        for entry in entries:
+            if not entry.url:
+                continue
+            yield {"url": response.urljoin(entry.url), "title": entry.title,
+                   "content": entry.content, "author": entry.author,
+                   "published_at": entry.published_at, "platform": self.source.platform,
+                   "raw": None}

@@ -1,0 +1,123 @@
+"""crawl, sources, import, extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.clock import format_local
+from yuqing.db import session_scope
+from yuqing.settings import SettingsError
+
+
+@app.command()
+def crawl(
+    source: list[str] = typer.Option([], "--source", "-s", help="只采集指定数据源（可多次）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """采集：抓取配置中的数据源并入库，最后给出每个数据源的汇总。"""
+    from crawler.runner import run_crawl
+    from crawler.service import configured_sources, crawl_settings, stored_urls
+
+    ctx = open_context()
+    try:
+        sources = [s for s in configured_sources(ctx.config, source) if s.kind != "import"]
+        overrides = crawl_settings(ctx.config).scrapy_overrides()
+    except SettingsError as exc:
+        fail(str(exc))
+    if not sources:
+        fail("没有可采集的数据源 / no crawlable sources configured")
+    with session_scope(ctx.sessions) as session:
+        known = stored_urls(session, [s.name for s in sources])
+    with console.status(f"正在采集 {len(sources)} 个数据源…"):
+        runs = run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known)
+    if as_json:
+        print_json([run.__dict__ for run in runs])
+        return
+    table = Table(title="采集汇总")
+    for col in ("数据源", "页面", "新文档", "重复", "错误", "最近错误"):
+        table.add_column(col)
+    for run in runs:
+        table.add_row(run.source, str(run.pages), str(run.new), str(run.duplicates),
+                      str(run.errors), run.last_error or "")
+    console.print(table)
+
+
+@app.command()
+def sources(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+    """数据源健康状况：最近成功、连续失败、最近错误、上次采集条数。"""
+    from crawler.service import source_health
+
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        rows = source_health(session, ctx.clock())
+    if as_json:
+        print_json([{**row.__dict__, "last_success_at": row.last_success_at.isoformat()
+                     if row.last_success_at else None} for row in rows])
+        return
+    table = Table(title="数据源状态")
+    for col in ("数据源", "类型", "状态", "最近成功", "连续失败", "上次条数", "最近错误"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row.name, row.kind, "正常" if row.healthy else "[red]异常[/red]",
+                      format_local(row.last_success_at, ctx.settings.tz),
+                      str(row.consecutive_failures), str(row.items_last_run), row.last_error or "")
+    console.print(table)
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., help="CSV 或 XLSX 文件"),
+    source: str = typer.Option(..., "--source", help="配置中 kind: import 的数据源名称"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """导入 CSV/XLSX（12345 工单、留言板导出、人工上报的帖文）为文档。"""
+    from crawler.imports import TableError, read_table, rows_to_items
+    from crawler.service import configured_sources
+    from crawler.sources import sync_sources
+    from crawler.store import store_items
+
+    ctx = open_context()
+    try:
+        cfg = configured_sources(ctx.config, [source])[0]
+        if cfg.kind != "import" or cfg.columns is None:
+            fail(f"数据源 {source} 不是 import 类型 / source {source!r} is not of kind 'import'")
+        rows = rows_to_items(read_table(path), cfg.columns, cfg.name, ctx.clock())
+    except (SettingsError, TableError, OSError) as exc:
+        fail(f"导入失败 / import failed: {exc}")
+    with session_scope(ctx.sessions) as session:
+        row = sync_sources(session, [cfg], ctx.clock())[0]
+        stored = store_items(session, row.id, rows.items, ctx.clock())
+    summary = {"new": len(stored.new), "duplicates": stored.duplicates, "problems": rows.problems}
+    if as_json:
+        print_json(summary)
+        return
+    console.print(f"新增 {summary['new']} 条，重复 {summary['duplicates']} 条，问题 {len(rows.problems)} 条")
+    for problem in rows.problems:
+        console.print(f"  {problem}", markup=False)
+
+
+@app.command()
+def extract(
+    target: str = typer.Argument(..., help="本地 HTML 文件路径"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """从网页中提取标题、发布时间、作者和正文。"""
+    from crawler.extract import draft_to_json, extract_file
+
+    if target.startswith(("http://", "https://")):
+        fail("请先用 yuqing crawl 采集网页；extract 读取本地文件 / extract reads a saved file")
+    path = Path(target)
+    if not path.is_file():
+        fail(f"文件不存在 / no such file: {path}")
+    ctx = open_context()
+    data = draft_to_json(extract_file(path, ctx.clock()))
+    if as_json:
+        print_json(data)
+        return
+    for key, label in (("title", "标题"), ("published_at", "发布时间"), ("author", "作者")):
+        console.print(f"{label}：{data[key] or '—'}", markup=False)
+    console.print(data["content"] or "", markup=False)
