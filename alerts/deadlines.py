@@ -1,41 +1,295 @@
-"""Deadline rows for an incident (the side-effect layer over the legal rules)."""
+"""Deadline rows derived from the pure clocks, and the incident facts they depend on.
+
+``alerts.clocks`` decides; this module reads an incident's facts from the database (severity
+history, publications, waivers), stores each clock as a ``Deadline`` row with its indexed
+``next_check_at`` and moves rows with compare-and-set updates, so two workers never both act on
+one clock. Inner functions take a ``Session`` and never commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from alerts.models import ClockKind, ClockState, Deadline
+from alerts.clocks import (ClockView, IncidentView, Step, T0Source, choose_t0, clocks_for,
+                           next_check_at, status_at, steps_to_fire)
+from alerts.models import ClockKind, Deadline, IncidentLink, Publication, SeverityChange, T0Change
+from alerts.policy import DEFAULT_POLICY, Policy, load_policy
 from analysis.models import Incident, Severity
+from yuqing import audit
 
-# 国办发〔2016〕80号 / 61号: 特别重大/重大 → authoritative information in 5 h and a press
-# conference in 24 h; other 政务舆情 → a response within 48 h.
-LEGAL_CLOCKS: dict[Severity, tuple[tuple[ClockKind, timedelta], ...]] = {
-    Severity.CRITICAL: ((ClockKind.STATEMENT, timedelta(hours=5)),
-                        (ClockKind.PRESS_CONFERENCE, timedelta(hours=24))),
-    Severity.MAJOR: ((ClockKind.STATEMENT, timedelta(hours=5)),
-                     (ClockKind.PRESS_CONFERENCE, timedelta(hours=24))),
-    Severity.SERIOUS: ((ClockKind.RESPONSE, timedelta(hours=48)),),
-    Severity.GENERAL: (),
-}
+TICK = timedelta(microseconds=1)
 
 
-def open_clocks(session: Session, incident: Incident, now: datetime) -> list[Deadline]:
-    """Add the incident's legal clocks from its T0 (existing kinds are left as they are)."""
-    existing = set(session.scalars(select(Deadline.kind).where(
-        Deadline.incident_id == incident.id)))
-    created: list[Deadline] = []
-    for kind, after in LEGAL_CLOCKS.get(Severity(incident.severity), ()):
-        if kind.value in existing:
-            continue
-        due = incident.t0 + after
-        row = Deadline(incident_id=incident.id, kind=kind.value, sequence=0,
-                       severity=incident.severity, t0=incident.t0, due_at=due,
-                       state=ClockState.OVERDUE.value if due <= now else ClockState.PENDING.value,
-                       next_check_at=due, created_at=now)
-        session.add(row)
-        created.append(row)
+class IncidentError(Exception):
+    """An operator asked for something impossible (unknown incident, missing reason)."""
+
+
+def policy_of(incident: Incident, fallback: Policy = DEFAULT_POLICY) -> Policy:
+    """The policy copied onto the incident when it opened, else ``fallback``."""
+    return load_policy(incident.policy_snapshot) if incident.policy_snapshot else fallback
+
+
+def incident_view(session: Session, incident: Incident, now: datetime) -> IncidentView:
+    """The facts of ``incident`` that its clocks depend on."""
+    history = [(Severity(c.severity), c.at) for c in session.scalars(
+        select(SeverityChange).where(SeverityChange.incident_id == incident.id))]
+    if not history:  # opened by analysis before any regrading: its grade at grading time
+        history = [(Severity(incident.severity), incident.graded_at or incident.detected_at)]
+    published = [(ClockKind(p.kind), p.published_at) for p in session.scalars(
+        select(Publication).where(Publication.incident_id == incident.id))]
+    waived = {ClockKind(d.kind): d.waived_reason for d in session.scalars(
+        select(Deadline).where(Deadline.incident_id == incident.id,
+                               Deadline.waived_reason.is_not(None))) if d.waived_reason}
+    # The incident table keeps no closing time: a closed incident counts as closed from ``now``.
+    closed_at = None if incident.status == "open" else now
+    return IncidentView(t_detected=incident.detected_at, severity_history=history,
+                        t_event=incident.t_event, t_first_post=incident.t_first_post,
+                        t_graded=incident.graded_at, responses=published, closed_at=closed_at,
+                        waived=waived)
+
+
+@dataclass(frozen=True)
+class ClockUpdate:
+    """One clock after a sync: its row, its view at ``now`` and the steps to send now."""
+
+    row: Deadline
+    clock: ClockView
+    steps: tuple[Step, ...]
+    first_sight: bool  # the row had never been swept (a new incident or a new level)
+
+
+def sync_incident(session: Session, incident: Incident, now: datetime, *,
+                  fallback: Policy = DEFAULT_POLICY, fire: bool = True) -> list[ClockUpdate]:
+    """Bring the incident's deadline rows up to ``now``; with ``fire`` return the steps due.
+
+    A row another worker moved first (its state or ``checked_at`` changed under us) is skipped:
+    that worker owns those steps. Steps fall in ``(checked_at, now]``; a never-swept row starts
+    just before its clock's floor so that catch-up steps placed at the floor fire.
+    """
+    clocks = clocks_for(incident_view(session, incident, now), policy_of(incident, fallback), now)
+    rows = {(r.kind, r.sequence): r for r in session.scalars(
+        select(Deadline).where(Deadline.incident_id == incident.id))}
+    updates: list[ClockUpdate] = []
+    for clock in clocks:
+        row = rows.get((clock.kind.value, clock.sequence))
+        first = row is None or row.checked_at is None
+        since = row.checked_at if row is not None and row.checked_at else clock.floor - TICK
+        steps = tuple(steps_to_fire([clock], since, now)) if fire else ()
+        checked = now if fire else None
+        moved = (_insert_row(session, incident, clock, now, checked) if row is None
+                 else _move_row(session, row, clock, now, checked if fire else row.checked_at))
+        if moved is not None:
+            updates.append(ClockUpdate(moved, clock, steps, first))
+    return updates
+
+
+def _next_check(clock: ClockView, now: datetime, checked: datetime | None) -> datetime | None:
+    # A row that has not fired its steps yet must be looked at by the next sweep.
+    return now if checked is None else next_check_at([clock], now)
+
+
+def _insert_row(session: Session, incident: Incident, clock: ClockView, now: datetime,
+                checked: datetime | None) -> Deadline | None:
+    row = Deadline(incident_id=incident.id, kind=clock.kind.value, sequence=clock.sequence,
+                   severity=clock.severity.value, t0=clock.t0, due_at=clock.due_at,
+                   met_at=clock.met_at, state=clock.state.value,
+                   waived_reason=clock.waived_reason, created_at=now, checked_at=checked,
+                   started_at=clock.started_at, next_check_at=_next_check(clock, now, checked))
+    try:
+        with session.begin_nested():  # a racing worker may insert the same clock first
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _move_row(session: Session, row: Deadline, clock: ClockView, now: datetime,
+              checked: datetime | None) -> Deadline | None:
+    """Compare-and-set: proceed only if nobody moved the row since we read it."""
+    values = dict(state=clock.state.value, due_at=clock.due_at, met_at=clock.met_at,
+                  t0=clock.t0, severity=clock.severity.value, started_at=clock.started_at,
+                  checked_at=checked, next_check_at=_next_check(clock, now, checked))
+    statement = _CAS_NULL if row.checked_at is None else _CAS_SEEN
+    result = session.execute(statement, {"row_id": row.id, "old_state": row.state,
+                                         "old_checked": row.checked_at, **values})
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    for name, value in values.items():  # keep the loaded row in step without re-flushing it
+        set_committed_value(row, name, value)
+    return row
+
+
+def _cas(seen: Any) -> Any:
+    # Built once (compiled once): a Core UPDATE on the table, cheaper than an ORM update.
+    table = _DEADLINES
+    names = ("state", "due_at", "met_at", "t0", "severity", "started_at", "checked_at",
+             "next_check_at")
+    return (update(table).where(table.c.id == bindparam("row_id"),
+                                table.c.state == bindparam("old_state"), seen)
+            .values({name: bindparam(name, type_=table.c[name].type) for name in names}))
+
+
+_DEADLINES = cast(Table, Deadline.__table__)
+_CAS_NULL = _cas(_DEADLINES.c.checked_at.is_(None))
+_CAS_SEEN = _cas(_DEADLINES.c.checked_at == bindparam(
+    "old_checked", type_=_DEADLINES.c.checked_at.type))
+
+
+def open_clocks(session: Session, incident: Incident, now: datetime,
+                fallback: Policy = DEFAULT_POLICY) -> list[Deadline]:
+    """Create the incident's deadline rows (no steps fired: the next sweep sends them)."""
+    updates = sync_incident(session, incident, now, fallback=fallback, fire=False)
     session.flush()
-    return created
+    return [u.row for u in updates if u.clock.sequence == 0]
+
+
+# --- services that change the facts ------------------------------------------------------------
+
+
+def report_incident(session: Session, *, title: str, severity: Severity, t_event: datetime | None,
+                    urls: Sequence[str], actor: str, now: datetime, policy: Policy,
+                    is_drill: bool = False) -> Incident:
+    """人工上报: an incident reported by hand, with its clocks (audited)."""
+    t0, source = choose_t0(t_event, None, now)
+    incident = Incident(title=title, severity=severity.value, status="open", t_event=t_event,
+                        detected_at=now, graded_at=now, t0=t0, t0_source=source.value,
+                        is_drill=is_drill, reported_by=actor, created_at=now,
+                        policy_snapshot=policy.model_dump(mode="json"))
+    session.add(incident)
+    session.flush()
+    session.add(SeverityChange(incident_id=incident.id, severity=severity.value, at=now,
+                               actor=actor, reason="人工上报"))
+    for url in urls:
+        session.add(IncidentLink(incident_id=incident.id, url=url, added_by=actor, added_at=now))
+    audit.record(session, actor=actor, action="incident.report", object_type="incident",
+                 object_id=incident.id, now=now,
+                 details={"title": title, "severity": severity.value, "t0": t0.isoformat(),
+                          "t0_source": source.value, "urls": list(urls), "drill": is_drill})
+    open_clocks(session, incident, now, policy)
+    return incident
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise IncidentError(f"事件不存在 / no incident #{incident_id}")
+    return incident
+
+
+def change_severity(session: Session, incident_id: int, severity: Severity, *, actor: str,
+                    reason: str, now: datetime) -> Incident:
+    """Regrade; the new level's clocks start from the same T0 (audited)."""
+    incident = get_incident(session, incident_id)
+    old = incident.severity
+    if not session.scalars(select(SeverityChange.id).where(
+            SeverityChange.incident_id == incident.id)).first():
+        session.add(SeverityChange(incident_id=incident.id, severity=old, actor="system",
+                                   at=incident.graded_at or incident.detected_at))
+    session.add(SeverityChange(incident_id=incident.id, severity=severity.value, at=now,
+                               actor=actor, reason=reason))
+    incident.severity, incident.graded_at = severity.value, now
+    audit.record(session, actor=actor, action="incident.severity", object_type="incident",
+                 object_id=incident.id, now=now,
+                 details={"from": old, "to": severity.value, "reason": reason})
+    _recheck(session, incident.id, now)
+    return incident
+
+
+def correct_t0(session: Session, incident_id: int, t_event: datetime, *, actor: str, reason: str,
+               now: datetime) -> Incident:
+    """Correct the event time; the old T0 and due times stay in history (audited)."""
+    if not reason.strip():
+        raise IncidentError("更正 T0 必须说明理由 / a reason is required to correct T0")
+    incident = get_incident(session, incident_id)
+    rows = session.scalars(select(Deadline).where(Deadline.incident_id == incident.id)).all()
+    t0, source = choose_t0(t_event, incident.t_first_post, incident.detected_at)
+    session.add(T0Change(incident_id=incident.id, old_t0=incident.t0, old_source=incident.t0_source,
+                         new_t0=t0, new_source=source.value, reason=reason, actor=actor, at=now,
+                         old_due={f"{r.kind}:{r.sequence}": r.due_at.isoformat() for r in rows}))
+    audit.record(session, actor=actor, action="incident.t0", object_type="incident",
+                 object_id=incident.id, now=now,
+                 details={"from": incident.t0.isoformat(), "to": t0.isoformat(),
+                          "source": source.value, "reason": reason})
+    incident.t_event, incident.t0, incident.t0_source = t_event, t0, source.value
+    _recheck(session, incident.id, now)
+    return incident
+
+
+def record_publication(session: Session, incident_id: int, kind: ClockKind, published_at: datetime,
+                       *, actor: str, now: datetime, url: str | None = None) -> Publication:
+    """A published response meets the matching clocks (called by ``responses``; audited)."""
+    get_incident(session, incident_id)
+    row = Publication(incident_id=incident_id, kind=kind.value, published_at=published_at,
+                      url=url, recorded_by=actor)
+    session.add(row)
+    audit.record(session, actor=actor, action="clock.publication", object_type="incident",
+                 object_id=incident_id, now=now,
+                 details={"kind": kind.value, "published_at": published_at.isoformat(),
+                          "url": url})
+    _recheck(session, incident_id, now)
+    return row
+
+
+def _recheck(session: Session, incident_id: int, now: datetime) -> None:
+    # The facts changed: let the next sweep recompute every clock of the incident.
+    session.flush()
+    session.execute(update(Deadline).where(Deadline.incident_id == incident_id)
+                    .values(next_check_at=now).execution_options(synchronize_session=False))
+    if not session.scalars(select(Deadline.id).where(Deadline.incident_id == incident_id)).first():
+        open_clocks(session, get_incident(session, incident_id), now)
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockLine:
+    """One row of ``yuqing clocks``."""
+
+    incident_id: int
+    title: str
+    is_drill: bool
+    kind: ClockKind
+    sequence: int
+    t0: datetime
+    t0_source: T0Source
+    due_at: datetime
+    state: str
+    seconds_left: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "title": self.title, "drill": self.is_drill,
+                "kind": self.kind.value, "sequence": self.sequence,
+                "t0": self.t0.isoformat(), "t0_source": self.t0_source.value,
+                "due_at": self.due_at.isoformat(), "state": self.state,
+                "seconds_left": self.seconds_left}
+
+
+def list_clocks(session: Session, at: datetime, known: datetime,
+                fallback: Policy = DEFAULT_POLICY) -> list[ClockLine]:
+    """Every clock of the open incidents, as known at ``known``, in the state it has at ``at``.
+
+    ``at`` may be before the incident was reported (``--now`` time travel): the clocks are those
+    the incident has now, and each one's state is computed for ``at``.
+    """
+    lines: list[ClockLine] = []
+    incidents = session.scalars(select(Incident).where(Incident.status == "open")
+                                .order_by(Incident.id))
+    for incident in incidents:
+        view = incident_view(session, incident, max(at, known))
+        for clock in clocks_for(view, policy_of(incident, fallback), max(at, known)):
+            met = clock.met_at if clock.met_at is not None and clock.met_at <= at else None
+            state = status_at(clock.anchor, met, clock.rule, at,
+                              waived=clock.waived_reason is not None)
+            lines.append(ClockLine(incident.id, incident.title, incident.is_drill, clock.kind,
+                                   clock.sequence, clock.t0, clock.t0_source, clock.due_at,
+                                   state.value, int((clock.due_at - at).total_seconds())))
+    return lines

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yuqing.db import Base, UTCDateTime
@@ -53,6 +54,9 @@ class Deadline(Base):
     waived_reason: Mapped[str | None] = mapped_column(Text, default=None)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sweep's "since": steps in (checked_at, now] fire; None until the first sweep.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Notification(Base):
@@ -73,3 +77,126 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Delivery state: which channel of the recipient is in use and when to try next.
+    kind: Mapped[str] = mapped_column(String(16), default="step", server_default="step")
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    channel_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None,
+                                                             index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Escalation: unacknowledged at escalate_at -> the next person of the chain.
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    acked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), default=None)
+
+
+# --- history, acknowledgements, roster and delivery (added with the delivery layer) ------------
+
+
+class SeverityChange(Base):
+    """Each grading of an incident, kept so that raising severity starts clocks from one T0."""
+
+    __tablename__ = "incident_severity_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class T0Change(Base):
+    """A correction of T0 by an officer; the old start and the old due times stay here."""
+
+    __tablename__ = "incident_t0_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    old_t0: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_source: Mapped[str] = mapped_column(String(16))
+    new_t0: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_source: Mapped[str] = mapped_column(String(16))
+    old_due: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Publication(Base):
+    """A published response as the clocks see it (kind and time); ``responses`` records these."""
+
+    __tablename__ = "clock_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class IncidentLink(Base):
+    """A link an officer gave when reporting by hand (人工上报), shown in the alert."""
+
+    __tablename__ = "incident_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Acknowledgement(Base):
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    user: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RosterVersion(Base):
+    """An imported duty roster (值班表); the newest one is in force."""
+
+    __tablename__ = "roster_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveryAttempt(Base):
+    """One try of one channel for one notification, written before the send."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    channel: Mapped[str] = mapped_column(Text)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ChannelHealth(Base):
+    """Consecutive failures of one channel URL; a channel that keeps failing is reported once."""
+
+    __tablename__ = "channel_health"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yuqing.db import Base, UTCDateTime
@@ -50,3 +50,22 @@ class Document(Base):
     )
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class DocumentSignature(Base):
+    """A document's MinHash signature (see ``crawler.neardup``)."""
+
+    __tablename__ = "document_signatures"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DocumentBucket(Base):
+    """LSH bucket keys: documents sharing a key are near-duplicate candidates."""
+
+    __tablename__ = "document_buckets"
+
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True,
+                                             index=True)

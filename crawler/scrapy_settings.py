@@ -7,6 +7,8 @@ USER_AGENT = "yuqing-monitor/0.1 (+public-opinion monitoring of a justice bureau
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# enforces CONCURRENT_REQUESTS_PER_DOMAIN, which the stock downloader does not under asyncio
+DOWNLOADER = "crawler.runner.SlotLimitedDownloader"
 DOWNLOAD_TIMEOUT = 20
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024

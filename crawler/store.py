@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from crawler.models import Document
+from crawler import neardup
+from crawler.models import Document, DocumentBucket, DocumentSignature
 
 TRACKING_PARAMS = (
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "spm", "from",
@@ -55,6 +56,7 @@ class Item:
 class StoreResult:
     new: list[int] = field(default_factory=list)
     duplicates: int = 0
+    reprints: int = 0
 
 
 def store_items(session: Session, source_id: int | None, items: list[Item],
@@ -77,7 +79,51 @@ def store_items(session: Session, source_id: int | None, items: list[Item],
         session.add(doc)
         session.flush()
         result.new.append(doc.id)
+        if link_near_duplicate(session, doc) is not None:
+            result.reprints += 1
     return result
+
+
+def link_near_duplicate(session: Session, doc: Document) -> int | None:
+    """Fingerprint ``doc`` and link it to the earliest document of its reprint family.
+
+    Returns the id of the family's original, or None when the document has no near duplicate
+    (or is too short to fingerprint). If ``doc`` was published before the family's current
+    original, it becomes the original and the family is re-pointed to it.
+    """
+    sig = neardup.signature(f"{doc.title}\n{doc.content}")
+    if sig is None:
+        return None
+    keys = neardup.buckets(sig)
+    candidates = session.execute(
+        select(DocumentSignature.document_id, DocumentSignature.signature)
+        .join(DocumentBucket, DocumentBucket.document_id == DocumentSignature.document_id)
+        .where(DocumentBucket.bucket.in_(keys), DocumentSignature.document_id != doc.id)
+        .distinct()).all()
+    session.add(DocumentSignature(document_id=doc.id, signature=sig))
+    session.add_all(DocumentBucket(bucket=key, document_id=doc.id) for key in set(keys))
+    best = max(candidates, key=lambda c: neardup.similarity(sig, c.signature), default=None)
+    if best is None or neardup.similarity(sig, best.signature) < neardup.THRESHOLD:
+        return None
+    match = session.get(Document, best.document_id)
+    assert match is not None
+    original = session.get(Document, match.near_duplicate_of_id or match.id)
+    assert original is not None
+    if _published_before(doc, original):
+        session.execute(update(Document).where(Document.near_duplicate_of_id == original.id)
+                        .values(near_duplicate_of_id=doc.id))
+        original.near_duplicate_of_id = doc.id
+        session.flush()
+        return doc.id
+    doc.near_duplicate_of_id = original.id
+    session.flush()
+    return original.id
+
+
+def _published_before(doc: Document, other: Document) -> bool:
+    mine = doc.published_at or doc.fetched_at
+    theirs = other.published_at or other.fetched_at
+    return mine < theirs
 
 
 def _document(source_id: int | None, url: str, digest: str, item: Item, now: datetime) -> Document:

@@ -279,3 +279,17 @@ def test_import_reads_a_gbk_csv_and_is_idempotent(crawl: Crawl) -> None:
     assert again["new"] == 0 and again["duplicates"] == 2
     docs = documents(crawl, "hotline")
     assert canonical_url("import://hotline/A1") in {d.url for d in docs}
+
+
+def test_scrapy_crawl_works_for_scrapy_users(crawl: Crawl) -> None:
+    env = {**crawl.env, "SCRAPY_SETTINGS_MODULE": "crawler.scrapy_settings",
+           "YUQING_DATABASE_URL": f"sqlite:///{crawl.workdir / 'scrapy.db'}"}
+    assert _cli(env, crawl.workdir, "init").returncode == 0
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "source=rss"],
+                          capture_output=True, text=True, env=env, cwd=crawl.workdir, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    engine = make_engine(env["YUQING_DATABASE_URL"])
+    with session_scope(make_sessionmaker(engine)) as session:
+        titles = set(session.scalars(select(Document.title)))
+    engine.dispose()
+    assert titles == {"市司法局发布公证服务便民措施", "网友投诉法律援助热线长期占线"}

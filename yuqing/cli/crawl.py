@@ -38,11 +38,11 @@ def crawl(
         print_json([run.__dict__ for run in runs])
         return
     table = Table(title="采集汇总")
-    for col in ("数据源", "页面", "新文档", "重复", "错误", "最近错误"):
+    for col in ("数据源", "页面", "新文档", "重复", "转载", "错误", "最近错误"):
         table.add_column(col)
     for run in runs:
         table.add_row(run.source, str(run.pages), str(run.new), str(run.duplicates),
-                      str(run.errors), run.last_error or "")
+                      str(run.reprints), str(run.errors), run.last_error or "")
     console.print(table)
 
 

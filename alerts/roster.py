@@ -1,0 +1,236 @@
+"""The duty roster (值班表): people, their channels, shifts, section heads and leaders.
+
+The roster is admin data, written as the ``roster:`` config section or imported from a YAML or
+CSV file (``yuqing roster import FILE``); the newest import is in force::
+
+    roster:
+      admin: wang
+      people:
+        zhang: {name: 张三, section: 办公室, channels: ["mailto://...", "json://..."]}
+        li:    {name: 李四, section: 办公室, channels: ["dingtalk://token/"]}
+      sections: {办公室: li}              # section -> its head (科室负责人)
+      deputy_leader: zhao                 # 分管局领导
+      principal_leader: qian              # 主要负责同志
+      shifts:
+        - {person: zhang, start: "2026-11-29 08:00", end: "2026-11-30 08:00"}
+
+The CSV form has one row per role a person holds: ``person,name,role,section,channels,start,end``
+with role one of duty_officer (a shift: start/end), section_head, deputy_leader,
+principal_leader, admin, and channels separated by spaces.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.models import RosterVersion
+from alerts.policy import Role
+from yuqing import audit
+from yuqing.clock import SHANGHAI, parse_local
+
+# apprise schemes we deliver to: e-mail, DingTalk, WeCom group bot (``wecom://`` is Pushplus,
+# not WeCom), Feishu, JSON/form webhooks (an SMS gateway is a webhook) and Lark.
+CHANNEL_SCHEMES = frozenset({"mailto", "mailtos", "json", "jsons", "form", "forms", "xml",
+                             "xmls", "dingtalk", "wecombot", "feishu", "lark"})
+
+
+class RosterError(Exception):
+    """The roster file is unusable; the message is one line for the operator."""
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    section: str | None = None
+    channels: tuple[str, ...] = ()
+
+    @field_validator("channels")
+    @classmethod
+    def _known_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+            if scheme not in CHANNEL_SCHEMES:
+                raise ValueError(f"unsupported channel {url[:40]!r}: expected one of "
+                                 f"{', '.join(sorted(CHANNEL_SCHEMES))} (apprise URLs)")
+        return value
+
+
+class Shift(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person: str
+    start: datetime
+    end: datetime
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _local_time(cls, value: Any) -> Any:
+        # A time without a zone is Beijing time, like every time an officer types.
+        if isinstance(value, str):
+            return parse_local(value, SHANGHAI)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=SHANGHAI)
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Shift:
+        if self.end <= self.start:
+            raise ValueError(f"shift of {self.person} ends before it starts")
+        return self
+
+
+class Roster(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    people: dict[str, Person] = Field(default_factory=dict)
+    shifts: tuple[Shift, ...] = ()
+    sections: dict[str, str] = Field(default_factory=dict)
+    deputy_leader: str | None = None
+    principal_leader: str | None = None
+    admin: str | None = None
+
+    @model_validator(mode="after")
+    def _people_exist(self) -> Roster:
+        named = [s.person for s in self.shifts] + list(self.sections.values()) + [
+            p for p in (self.deputy_leader, self.principal_leader, self.admin) if p]
+        unknown = sorted({p for p in named if p not in self.people})
+        if unknown:
+            raise ValueError(f"unknown person in roster: {', '.join(unknown)} (add to people)")
+        return self
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the escalation chain at a moment: the role and who fills it (None: empty)."""
+
+    role: Role
+    person: str | None
+
+
+def on_duty(roster: Roster, now: datetime) -> str | None:
+    """The duty officer whose shift covers ``now`` (the latest-starting one); None: a gap."""
+    covering = [s for s in roster.shifts if s.start <= now < s.end]
+    return max(covering, key=lambda s: s.start).person if covering else None
+
+
+def gap_around(roster: Roster, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The empty slot containing ``now``: (end of the previous shift, start of the next)."""
+    before = [s.end for s in roster.shifts if s.end <= now]
+    after = [s.start for s in roster.shifts if s.start > now]
+    return (max(before) if before else None, min(after) if after else None)
+
+
+def chain(roster: Roster, now: datetime, roles: tuple[Role, ...]) -> list[Rung]:
+    """The escalation chain at ``now`` in policy order; the section head is the duty officer's."""
+    officer = on_duty(roster, now)
+    section = roster.people[officer].section if officer else None
+    head = roster.sections.get(section) if section else None
+    if head is None and roster.sections:
+        head = next(iter(roster.sections.values()))  # no section known: the first listed head
+    filled = {Role.DUTY_OFFICER: officer, Role.SECTION_HEAD: head,
+              Role.DEPUTY_LEADER: roster.deputy_leader,
+              Role.PRINCIPAL_LEADER: roster.principal_leader}
+    return [Rung(role, filled[role]) for role in roles]
+
+
+def leader_for_gap(roster: Roster, now: datetime, roles: tuple[Role, ...]) -> str | None:
+    """Who is told that the duty slot is empty: the first filled rung above the duty officer."""
+    return next((r.person for r in chain(roster, now, roles)[1:] if r.person), None)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("person", "name", "role", "section", "channels", "start", "end")
+
+
+def parse_roster(data: Any) -> Roster:
+    """Validate a roster mapping; raises ``pydantic.ValidationError`` naming the key."""
+    return Roster.model_validate(data or {})
+
+
+def roster_from_csv(text: str) -> dict[str, Any]:
+    """Turn CSV rows (one per role held) into the YAML shape; raises ``RosterError``."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RosterError(f"CSV 缺少列 / missing columns: {', '.join(missing)}")
+    data: dict[str, Any] = {"people": {}, "shifts": [], "sections": {}}
+    for line, row in enumerate(reader, start=2):
+        person = (row["person"] or "").strip()
+        if not person:
+            raise RosterError(f"CSV 第 {line} 行缺少 person / line {line}: empty person")
+        entry = data["people"].setdefault(person, {"name": row["name"] or person,
+                                                   "section": row["section"] or None,
+                                                   "channels": []})
+        entry["channels"] += [c for c in (row["channels"] or "").split() if
+                              c not in entry["channels"]]
+        _csv_role(data, person, row, line)
+    return data
+
+
+def _csv_role(data: dict[str, Any], person: str, row: dict[str, str], line: int) -> None:
+    role = (row["role"] or "").strip()
+    if role == "duty_officer":
+        data["shifts"].append({"person": person, "start": row["start"], "end": row["end"]})
+    elif role == "section_head":
+        data["sections"][row["section"]] = person
+    elif role in ("deputy_leader", "principal_leader", "admin"):
+        data[role] = person
+    else:
+        raise RosterError(f"CSV 第 {line} 行角色无效 / line {line}: unknown role {role!r}")
+
+
+def read_roster_file(path: Path) -> Roster:
+    """Load a YAML or CSV roster file; raises ``RosterError`` with a one-line reason."""
+    from pydantic import ValidationError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(f"无法读取值班表 / cannot read {path}: {exc}") from None
+    try:
+        raw = roster_from_csv(text) if path.suffix.lower() == ".csv" else yaml.safe_load(text)
+        if isinstance(raw, dict) and "roster" in raw and len(raw) == 1:
+            raw = raw["roster"]
+        return parse_roster(raw)
+    except yaml.YAMLError:
+        raise RosterError(f"值班表格式错误 / invalid YAML in {path}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise RosterError(f"值班表错误 / invalid roster {path}: {key}: "
+                          f"{str(err['msg']).removeprefix('Value error, ')}") from None
+
+
+def import_roster(session: Session, roster: Roster, *, source: str, actor: str,
+                  now: datetime) -> RosterVersion:
+    """Store ``roster`` as the one in force (audited)."""
+    row = RosterVersion(data=roster.model_dump(mode="json"), source=source, imported_by=actor,
+                        imported_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="roster.import", object_type="roster",
+                 object_id=row.id, now=now,
+                 details={"source": source, "people": len(roster.people),
+                          "shifts": len(roster.shifts)})
+    return row
+
+
+def current_roster(session: Session, configured: dict[str, Any] | None) -> Roster:
+    """The newest imported roster, else the config section (validated), else an empty one."""
+    latest = session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc())
+                             .limit(1)).first()
+    if latest is not None:
+        return parse_roster(latest.data)
+    return parse_roster(configured or {})

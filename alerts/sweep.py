@@ -1,0 +1,294 @@
+"""The side-effect layer over the pure clocks: one sweep moves clocks and fills the outbox.
+
+``sweep(session, now, setup)`` selects the incidents whose deadline rows have an indexed
+``next_check_at`` that has passed, recomputes their clocks (``alerts.deadlines.sync_incident``,
+compare-and-set on each row) and writes one ``Notification`` outbox row per step and recipient
+in the same transaction. The idempotency key ``incident:step:recipient`` is UNIQUE and rows are
+inserted with ON CONFLICT DO NOTHING, so a step reaches a person at most once however many
+sweeps or schedulers race. It then escalates notifications left unacknowledged past the policy's
+timeout to the next rung of the chain. Nothing here sends: ``alerts.notify`` delivers the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from alerts.clocks import ClockView, Step, StepKind
+from alerts.console import render_notification, step_title
+from alerts.deadlines import ClockUpdate, policy_of, sync_incident
+from alerts.models import Acknowledgement, Deadline, IncidentLink, Notification
+from alerts.policy import DEFAULT_POLICY, Policy
+from alerts.roster import Roster, chain, current_roster, gap_around, leader_for_gap
+from analysis.models import Incident, IncidentDocument
+from crawler.models import Document
+from yuqing import audit
+from yuqing.clock import SHANGHAI, format_local
+
+NOBODY = "-"
+
+
+@dataclass(frozen=True)
+class AlertSetup:
+    """What the alert services need from settings and config (read once at the entry point)."""
+
+    policy: Policy = DEFAULT_POLICY  # for incidents opened without a policy snapshot
+    roster: dict[str, Any] = field(default_factory=dict)  # the config's roster section
+    dashboard_url: str = "http://127.0.0.1:8000"
+    tz: ZoneInfo = SHANGHAI
+
+
+@dataclass
+class SweepResult:
+    incidents: int = 0
+    notifications: int = 0
+    escalations: int = 0
+    changed: list[Deadline] = field(default_factory=list)
+
+
+def sweep(session: Session, now: datetime, setup: AlertSetup, *, limit: int = 500,
+          only_incident: int | None = None) -> SweepResult:
+    """Process up to ``limit`` incidents whose clocks need a look at ``now``, then escalations
+    (``only_incident``: that one alone, as a drill does on its own simulated time)."""
+    roster = current_roster(session, setup.roster)
+    result = SweepResult()
+    query = select(Deadline.incident_id).where(Deadline.next_check_at <= now)
+    if only_incident is not None:
+        query = query.where(Deadline.incident_id == only_incident)
+    ids = list(session.scalars(query.distinct().order_by(Deadline.incident_id).limit(limit)))
+    for incident_id in ids:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            continue
+        if incident.status != "open":
+            _park(session, incident_id)
+            continue
+        updates = sync_incident(session, incident, now, fallback=setup.policy)
+        result.incidents += 1
+        result.changed.extend(u.row for u in updates)
+        result.notifications += _enqueue_steps(session, incident, updates, roster, now, setup)
+    result.escalations = escalate(session, now, roster, setup, only_incident=only_incident)
+    session.flush()
+    return result
+
+
+def _park(session: Session, incident_id: int) -> None:
+    # A closed incident sends nothing more; its rows stay for reports.
+    session.execute(update(Deadline).where(Deadline.incident_id == incident_id)
+                    .values(next_check_at=None).execution_options(synchronize_session=False))
+
+
+def _enqueue_steps(session: Session, incident: Incident, updates: Sequence[ClockUpdate],
+                   roster: Roster, now: datetime, setup: AlertSetup) -> int:
+    policy = policy_of(incident, setup.policy)
+    clocks = [u.clock for u in updates if u.clock.notifies]
+    step_ids: list[tuple[str, datetime, int | None]] = []
+    if any(u.first_sight and u.clock.sequence == 0 and u.clock.notifies for u in updates):
+        step_ids.append((f"graded-{incident.severity}", now, None))
+    acked = _acknowledged_since(session, incident.id)
+    for update_ in updates:
+        for step in update_.steps:
+            if not _repeat_stopped(step, update_.clock, acked):
+                step_ids.append((step.step_id, step.at, update_.row.id))
+    count = 0
+    for step_id, at, deadline_id in step_ids:
+        count += _enqueue_first_rung(session, incident, step_id, at, deadline_id, clocks, roster,
+                                     policy, now, setup)
+    return count
+
+
+def _acknowledged_since(session: Session, incident_id: int) -> datetime | None:
+    return session.scalars(select(Acknowledgement.at).where(
+        Acknowledgement.incident_id == incident_id).order_by(Acknowledgement.at.desc())).first()
+
+
+def _repeat_stopped(step: Step, clock: ClockView, acked_at: datetime | None) -> bool:
+    """An acknowledgement given once the clock was overdue stops its further overdue repeats."""
+    return (step.kind is StepKind.OVERDUE and step.number > 1 and acked_at is not None
+            and acked_at > clock.due_at)
+
+
+def _enqueue_first_rung(session: Session, incident: Incident, step_id: str, at: datetime,
+                        deadline_id: int | None, clocks: Sequence[ClockView], roster: Roster,
+                        policy: Policy, now: datetime, setup: AlertSetup) -> int:
+    rungs = chain(roster, now, policy.escalation)
+    level = next((i for i, r in enumerate(rungs) if r.person), None)
+    count = 0
+    if rungs and rungs[0].person is None:
+        count += _report_gap(session, roster, policy, now)
+    person = rungs[level].person if level is not None else None
+    key = f"{incident.id}:{step_id}:{person or NOBODY}"
+    title = step_title(step_id, incident)
+    body = _body(session, incident, clocks, now, setup, step_id, key)
+    escalate_at = (now + timedelta(minutes=policy.ack_timeout_minutes)
+                   if level is not None and level + 1 < len(rungs) else None)
+    count += enqueue(session, roster, key=key,
+                     recipient=person, incident_id=incident.id, deadline_id=deadline_id,
+                     step=step_id, kind="step", level=level or 0, title=title, body=body,
+                     scheduled_at=at, now=now, escalate_at=escalate_at)
+    return count
+
+
+def _body(session: Session, incident: Incident, clocks: Sequence[ClockView], now: datetime,
+          setup: AlertSetup, step_id: str, key: str) -> str:
+    return render_notification(incident, clocks, now, setup.tz, step_id=step_id, key=key,
+                               links=top_links(session, incident.id),
+                               dashboard_url=setup.dashboard_url)
+
+
+def top_links(session: Session, incident_id: int, limit: int = 3) -> list[str]:
+    """The incident's top documents (by rank), then the links given when it was reported."""
+    docs = session.execute(select(Document.title, Document.url).join(
+        IncidentDocument, IncidentDocument.document_id == Document.id).where(
+        IncidentDocument.incident_id == incident_id).order_by(IncidentDocument.rank)
+        .limit(limit)).all()
+    links = [f"{title} {url}".strip() for title, url in docs]
+    links += list(session.scalars(select(IncidentLink.url).where(
+        IncidentLink.incident_id == incident_id).order_by(IncidentLink.id)))
+    return links[:limit]
+
+
+def enqueue(session: Session, roster: Roster, *, key: str, recipient: str | None,
+            incident_id: int | None, deadline_id: int | None, step: str, kind: str, level: int,
+            title: str, body: str, scheduled_at: datetime, now: datetime,
+            escalate_at: datetime | None = None, parent_id: int | None = None) -> int:
+    """Insert one outbox row unless its idempotency key exists; returns 1 if inserted.
+
+    A recipient without any channel gets a row that is ``failed`` at once (visible in
+    ``yuqing alerts``) and escalates immediately.
+    """
+    person = roster.people.get(recipient) if recipient else None
+    channels = person.channels if person else ()
+    values: dict[str, Any] = dict(
+        idempotency_key=key, incident_id=incident_id, deadline_id=deadline_id,
+        recipient=recipient or NOBODY, channel=channels[0] if channels else "", step=step,
+        kind=kind, level=level, title=title, body=body, scheduled_at=scheduled_at,
+        attempts=0, channel_index=0, parent_id=parent_id, status="pending", next_attempt_at=now,
+        escalate_at=escalate_at)
+    if not channels:
+        reason = "值班表中无此岗位人员 / nobody on the roster" if person is None else \
+            "此人没有通知渠道 / no channel for this person"
+        values.update(status="failed", error=reason, next_attempt_at=None,
+                      escalate_at=now if escalate_at is not None else None)
+    return _insert_ignore(session, values)
+
+
+def _insert_ignore(session: Session, values: dict[str, Any]) -> int:
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_IGNORE.get(dialect)
+    if statement is None:
+        raise RuntimeError(f"unsupported database {dialect}: SQLite or PostgreSQL")
+    # RETURNING yields no row when the key existed (rowcount is not reliable across drivers).
+    inserted = session.execute(statement, values).first()
+    return 0 if inserted is None else 1
+
+
+def _insert_ignore_statement(insert_: Any) -> Any:
+    # Built once per dialect so it compiles once; values come as parameters.
+    table = Notification.__table__
+    return insert_(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        table.c.id)
+
+
+_INSERT_IGNORE = {"postgresql": _insert_ignore_statement(pg_insert),
+                  "sqlite": _insert_ignore_statement(sqlite_insert)}
+
+
+def _report_gap(session: Session, roster: Roster, policy: Policy, now: datetime) -> int:
+    """An empty duty slot is itself an alert, to the first leader above the duty officer."""
+    leader = leader_for_gap(roster, now, policy.escalation)
+    start, end = gap_around(roster, now)
+    slot = f"{format_local(start)} 至 {format_local(end)}"
+    key = f"roster-gap:{start.isoformat() if start else 'open'}:{leader or NOBODY}"
+    return enqueue(session, roster, key=key, recipient=leader, incident_id=None,
+                   deadline_id=None, step="roster-gap", kind="roster_gap", level=0,
+                   title="【值班表空缺】当前无值班员", scheduled_at=now, now=now,
+                   body=f"值班表空缺：{slot} 无人值班，预警已转至上一级。请尽快安排值班。")
+
+
+def escalate(session: Session, now: datetime, roster: Roster, setup: AlertSetup,
+             *, limit: int = 500, only_incident: int | None = None) -> int:
+    """Notifications unacknowledged past their timeout go to the next person of the chain."""
+    query = select(Notification).where(Notification.escalate_at <= now,
+                                       Notification.acked_at.is_(None))
+    if only_incident is not None:
+        query = query.where(Notification.incident_id == only_incident)
+    due = list(session.scalars(query.order_by(Notification.escalate_at).limit(limit)))
+    count = 0
+    for note in due:
+        won = session.execute(update(Notification).where(
+            Notification.id == note.id, Notification.escalate_at.is_not(None))
+            .values(escalate_at=None).execution_options(synchronize_session=False))
+        if getattr(won, "rowcount", 0) == 1:
+            count += _escalate_one(session, note, now, roster, setup)
+    return count
+
+
+def _escalate_one(session: Session, note: Notification, now: datetime, roster: Roster,
+                  setup: AlertSetup) -> int:
+    incident = session.get(Incident, note.incident_id) if note.incident_id else None
+    if incident is None or incident.status != "open":
+        return 0
+    policy = policy_of(incident, setup.policy)
+    rungs = chain(roster, now, policy.escalation)
+    nxt = next((i for i in range(note.level + 1, len(rungs))
+                if rungs[i].person and rungs[i].person != note.recipient), None)
+    if nxt is None:
+        return 0
+    person = rungs[nxt].person
+    later = any(r.person for r in rungs[nxt + 1:])
+    key = f"{incident.id}:{note.step}:{person}"
+    role = rungs[note.level].role.label if note.level < len(rungs) else ""
+    added = enqueue(session, roster, key=key, recipient=person, incident_id=incident.id,
+                    deadline_id=note.deadline_id, step=note.step, kind="escalation", level=nxt,
+                    title=step_title(note.step, incident, escalated_from=f"{role}{note.recipient}"),
+                    body=note.body.replace(note.idempotency_key, key), scheduled_at=now, now=now,
+                    escalate_at=now + timedelta(minutes=policy.ack_timeout_minutes) if later
+                    else None, parent_id=note.id)
+    if added:
+        audit.record(session, actor="system", action="alert.escalate", object_type="incident",
+                     object_id=incident.id, now=now,
+                     details={"step": note.step, "from": note.recipient, "to": person,
+                              "level": nxt})
+    return added
+
+
+def acknowledge(session: Session, incident_id: int, user: str, now: datetime) -> int:
+    """``user`` confirms the incident's alerts: their escalation stops, and overdue repeats of
+    clocks already overdue stop. Returns how many notifications were acknowledged (audited)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        from alerts.deadlines import IncidentError
+
+        raise IncidentError(f"事件不存在 / no incident #{incident_id}")
+    result = session.execute(update(Notification).where(
+        Notification.incident_id == incident_id, Notification.acked_at.is_(None))
+        .values(acked_at=now, acked_by=user, escalate_at=None)
+        .execution_options(synchronize_session=False))
+    count = int(getattr(result, "rowcount", 0) or 0)
+    session.add(Acknowledgement(incident_id=incident_id, user=user, at=now))
+    audit.record(session, actor=user, action="alert.ack", object_type="incident",
+                 object_id=incident_id, now=now, details={"notifications": count})
+    session.flush()
+    return count
+
+
+def source_unhealthy(session: Session, setup: AlertSetup, *, source: str, reason: str,
+                     since: datetime, now: datetime) -> int:
+    """A source the crawler judges unhealthy (silent or failing since ``since``): tell the admin
+    once per outage (the key holds the outage start). Returns 1 if a notification was queued."""
+    roster = current_roster(session, setup.roster)
+    return enqueue(session, roster, key=f"source-down:{source[:80]}:{since.isoformat()}",
+                   recipient=roster.admin, incident_id=None, deadline_id=None,
+                   step="source-down", kind="source_down", level=0,
+                   title=f"【数据源异常】{source}", scheduled_at=now, now=now,
+                   body=f"数据源 {source} 自 {format_local(since, setup.tz)} 起异常：{reason}\n"
+                        f"此期间为监测盲区，请检查采集配置或目标站点。")

@@ -1,0 +1,50 @@
+"""Source health: failures in a row and silence past the configured limit make a source
+unhealthy; a success resets the count."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.orm import Session
+
+from crawler.health import record_run
+from crawler.service import source_health
+from crawler.sources import SourceConfig, sync_sources
+
+T = datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)
+
+
+def _source(session: Session, **overrides: object) -> int:
+    cfg = SourceConfig.model_validate({"name": "bureau", "kind": "site",
+                                       "url": "http://127.0.0.1/", **overrides})
+    return sync_sources(session, [cfg], T)[0].id
+
+
+def test_failures_in_a_row_make_a_source_unhealthy_and_a_success_heals_it(
+        session: Session) -> None:
+    sid = _source(session, max_failures=2)
+    first = record_run(session, sid, items=0, errors=1, pages=0, last_error="HTTP 500", now=T)
+    assert first.healthy and first.consecutive_failures == 1
+    second = record_run(session, sid, items=0, errors=1, pages=0, last_error="HTTP 500",
+                        now=T + timedelta(hours=1))
+    assert not second.healthy and second.last_error == "HTTP 500"
+    healed = record_run(session, sid, items=3, errors=0, pages=4, last_error=None,
+                        now=T + timedelta(hours=2))
+    assert healed.healthy and healed.consecutive_failures == 0
+    assert healed.last_success_at == T + timedelta(hours=2)
+
+
+def test_silence_past_the_limit_is_unhealthy_even_without_errors(session: Session) -> None:
+    sid = _source(session, silence_hours=6)
+    record_run(session, sid, items=2, errors=0, pages=3, last_error=None, now=T)
+    record_run(session, sid, items=0, errors=0, pages=3, last_error=None, now=T + timedelta(hours=5))
+    by_name = {h.name: h for h in source_health(session, T + timedelta(hours=5))}
+    assert by_name["bureau"].healthy
+    later = {h.name: h for h in source_health(session, T + timedelta(hours=6, minutes=1))}
+    assert not later["bureau"].healthy
+
+
+def test_a_page_error_with_items_is_not_a_failed_run(session: Session) -> None:
+    sid = _source(session)
+    row = record_run(session, sid, items=5, errors=1, pages=6, last_error="timeout", now=T)
+    assert row.consecutive_failures == 0 and row.last_error == "timeout"

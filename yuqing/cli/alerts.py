@@ -1,0 +1,277 @@
+"""incidents report, clocks, ack, alerts, roster import|now, run, drill."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.context import AppContext
+from yuqing.db import session_scope
+
+if TYPE_CHECKING:
+    from alerts.policy import Policy
+    from alerts.sweep import AlertSetup
+
+incidents_app = typer.Typer(help="舆情事件。", no_args_is_help=True)
+roster_app = typer.Typer(help="值班表。", no_args_is_help=True)
+app.add_typer(incidents_app, name="incidents")
+app.add_typer(roster_app, name="roster")
+
+SEVERITY_CODES = ("general", "serious", "major", "critical")
+
+
+def _time(text: str | None, ctx: AppContext) -> datetime:
+    from yuqing.clock import parse_local
+
+    if text is None:
+        return ctx.clock()
+    try:
+        return parse_local(text, ctx.settings.tz)
+    except ValueError as exc:
+        fail(f"时间格式错误 / {exc}")
+
+
+def _policy(ctx: AppContext) -> Policy:
+    from alerts.policy import Policy
+    from yuqing.settings import SettingsError, section
+
+    try:
+        return section(ctx.config, "policy", Policy, ctx.config.policy or {})
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def _setup(ctx: AppContext) -> AlertSetup:
+    from alerts.roster import Roster
+    from alerts.sweep import AlertSetup
+    from yuqing.settings import SettingsError, section
+
+    try:
+        section(ctx.config, "roster", Roster, ctx.config.roster or {})
+    except SettingsError as exc:
+        fail(str(exc))
+    return AlertSetup(policy=_policy(ctx), roster=dict(ctx.config.roster or {}),
+                      dashboard_url=ctx.settings.dashboard_url, tz=ctx.settings.tz)
+
+
+@incidents_app.command("report")
+def incidents_report(
+    title: str = typer.Option(..., "--title", help="事件标题"),
+    severity: str = typer.Option(..., "--severity", help="等级：general, serious, major, critical"),
+    t_event: str | None = typer.Option(None, "--t-event", help="事件发生时间（无时区按北京时间）"),
+    urls: list[str] = typer.Option([], "--url", help="相关链接，可重复"),
+    by: str = typer.Option("cli", "--by", help="上报人"),
+    now: str | None = typer.Option(None, "--now", help="以此时间为上报时间（演练、补录）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """人工上报舆情事件，并按时限策略开始计时。"""
+    from alerts.deadlines import report_incident
+    from analysis.models import Severity
+
+    if severity not in SEVERITY_CODES:
+        fail(f"等级无效 / unknown severity {severity!r}: expected {', '.join(SEVERITY_CODES)}")
+    ctx = open_context()
+    setup = _setup(ctx)
+    when = _time(now, ctx)
+    event = _time(t_event, ctx) if t_event else None
+    with session_scope(ctx.sessions) as session:
+        incident = report_incident(session, title=title, severity=Severity(severity),
+                                   t_event=event, urls=urls, actor=by, now=when,
+                                   policy=setup.policy)
+        incident_id = incident.id
+    if as_json:
+        print_json({"id": incident_id})
+    else:
+        console.print(incident_id)
+
+
+@app.command("clocks")
+def clocks(
+    now: str | None = typer.Option(None, "--now", help="按此时刻计算状态（无时区按北京时间）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """列出未结事件的各项时限：T0 及来源、截止时间、状态、剩余时间。"""
+    from rich.table import Table
+
+    from alerts.console import T0_LABELS, time_left
+    from alerts.deadlines import list_clocks
+    from alerts.models import CLOCK_LABELS
+    from alerts.views import iso
+    from yuqing.clock import format_local
+
+    ctx = open_context()
+    at = _time(now, ctx)
+    with session_scope(ctx.sessions) as session:
+        lines = list_clocks(session, at, ctx.clock(), _policy(ctx))
+    if as_json:
+        print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at)}
+                    for line in lines])
+        return
+    table = Table("事件", "时限", "T0（来源）", "截止", "状态", "剩余")
+    for line in lines:
+        table.add_row(f"#{line.incident_id} {line.title[:16]}",
+                      CLOCK_LABELS.get(line.kind, line.kind) + (
+                          f"#{line.sequence}" if line.sequence else ""),
+                      f"{format_local(line.t0)}（{T0_LABELS.get(line.t0_source, '')}）",
+                      format_local(line.due_at), line.state, time_left(line.due_at, at))
+    console.print(table)
+
+
+@app.command("ack")
+def ack(
+    incident: int = typer.Argument(..., help="事件编号"),
+    by: str = typer.Option(..., "--by", help="确认人"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """确认收到预警：停止升级和重复提醒。"""
+    from alerts.deadlines import IncidentError
+    from alerts.sweep import acknowledge
+
+    ctx = open_context()
+    try:
+        with session_scope(ctx.sessions) as session:
+            count = acknowledge(session, incident, by, ctx.clock())
+    except IncidentError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"incident_id": incident, "acknowledged": count, "by": by})
+    else:
+        console.print(f"已确认事件 #{incident} 的 {count} 条通知（{by}）")
+
+
+@app.command("alerts")
+def alerts(
+    limit: int = typer.Option(100, "--limit", help="最多显示条数"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """列出通知（含发送失败、重试与备用渠道）。"""
+    from rich.table import Table
+
+    from alerts.views import list_notifications
+
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        notes = list_notifications(session, limit)
+    if as_json:
+        print_json(notes)
+        return
+    table = Table("编号", "事件", "事项", "接收人", "状态", "渠道", "尝试", "错误")
+    for n in notes:
+        table.add_row(str(n["id"]), str(n["incident_id"] or "—"), n["step"], n["recipient"],
+                      n["status"], n["channel"] or "—", str(n["attempts"]),
+                      (n["error"] or "")[:40])
+    console.print(table)
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Path = typer.Argument(..., help="值班表文件（YAML 或 CSV）"),
+    by: str = typer.Option("cli", "--by", help="导入人"),
+) -> None:
+    """导入值班表（替换当前值班表）。"""
+    from alerts.roster import RosterError, import_roster, read_roster_file
+
+    ctx = open_context()
+    try:
+        roster = read_roster_file(file)
+    except RosterError as exc:
+        fail(str(exc))
+    with session_scope(ctx.sessions) as session:
+        import_roster(session, roster, source=str(file), actor=by, now=ctx.clock())
+    console.print(f"已导入值班表：{len(roster.people)} 人，{len(roster.shifts)} 个班次")
+
+
+@roster_app.command("now")
+def roster_now(
+    now: str | None = typer.Option(None, "--now", help="查询此时刻（无时区按北京时间）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """当前值班与升级链：下一条预警发给谁。"""
+    from alerts.roster import current_roster
+    from alerts.views import roster_now as view
+
+    ctx = open_context()
+    setup = _setup(ctx)
+    at = _time(now, ctx)
+    with session_scope(ctx.sessions) as session:
+        data = view(current_roster(session, setup.roster), setup.policy, at)
+    if as_json:
+        print_json(data)
+        return
+    if data["gap"]:
+        console.print(f"[red]值班空缺[/red]：{data['gap']['from'] or '—'} 至 "
+                      f"{data['gap']['until'] or '—'}，预警将转至上一级")
+    console.print(f"下一条预警发给：{data['next_alert_to'] or '无人（请导入值班表）'}")
+    for rung in data["chain"]:
+        console.print(f"· {rung['role_label']}：{rung['name'] or '空缺'} "
+                      f"{' '.join(rung['channels'])}", markup=False)
+
+
+@app.command("run")
+def run(
+    clock_file: Path | None = typer.Option(None, "--clock-file", hidden=True,
+                                           help="从文件读取当前时间（模拟与测试）"),
+    heartbeat: Path | None = typer.Option(None, "--heartbeat", hidden=True,
+                                          help="每次处理完写入所用时间"),
+    poll: float = typer.Option(15.0, "--poll", help="轮询间隔（秒）"),
+    elect: bool = typer.Option(True, "--elect/--no-elect", help="多实例时只让一个调度器工作"),
+    worker: str | None = typer.Option(None, "--worker", help="实例名"),
+) -> None:
+    """常驻进程：时限检查、提醒、升级与通知发送。"""
+    import logging
+    import os
+    import signal
+    import threading
+
+    from alerts.scheduler import AlertDaemon, TickResult, file_clock
+    from alerts.transports.apprise_transport import AppriseTransport
+
+    ctx = open_context()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def beat(tick: TickResult) -> None:
+        if heartbeat is not None:
+            tmp = heartbeat.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(tick.now.isoformat(), encoding="utf-8")
+            tmp.replace(heartbeat)
+
+    daemon = AlertDaemon(ctx.sessions, _setup(ctx),
+                         file_clock(clock_file) if clock_file else ctx.clock,
+                         AppriseTransport(), worker=worker or f"pid-{os.getpid()}",
+                         poll_seconds=poll, elect=elect, on_tick=beat)
+    daemon.run(stop)
+
+
+@app.command("drill")
+def drill(
+    by: str = typer.Option("drill", "--by", help="演练发起人"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """演练：生成带标记的模拟重大事件，经真实渠道走完通知、提醒、升级，并报告各步耗时。"""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from alerts.drill import run_drill
+    from alerts.transports.apprise_transport import AppriseTransport
+
+    ctx = open_context()
+    report = run_drill(ctx.sessions, _setup(ctx), AppriseTransport(), ctx.clock(), actor=by)
+    if as_json:
+        print_json({"incident_id": report.incident_id,
+                    "steps": [asdict(line) for line in report.lines]})
+        return
+    table = Table("模拟时刻", "事项", "接收人", "类型", "状态", "耗时(秒)", "错误")
+    for line in report.lines:
+        table.add_row(f"+{line.at_offset_minutes}分", line.step, line.recipient, line.kind,
+                      line.status, f"{line.seconds:.3f}", (line.error or "")[:40])
+    console.print(f"演练事件 #{report.incident_id}（不计入统计，已关闭）")
+    console.print(table)
