@@ -54,6 +54,7 @@ _RELATIVE_CANDIDATE = re.compile(
     r"\d{1,2}\s*(?:分钟|小时|天)前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}"
     r"|\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}"
 )
+_DIGIT = re.compile(r"\d")
 _HAS_CLOCK = re.compile(r"\d{1,2}\s*[:：时]\s*\d{1,2}")
 _NEAR_TITLE_BLOCKS = 12
 _MAX_TITLE = 200
@@ -519,6 +520,9 @@ def _add(walk: _Walk, text: str | None, in_link: bool) -> None:
 
 
 def _flush(walk: _Walk, owner: lxml.html.HtmlElement) -> None:
+    if not walk.parts:  # most block boundaries hold no text of their own
+        walk.link_chars = 0
+        return
     text = _norm("".join(walk.parts))
     if text:
         walk.blocks.append(_Block(owner, text, min(walk.link_chars, len(_squash(text)))))
@@ -538,7 +542,7 @@ def _block_score(block: _Block, title_key: str) -> tuple[float, bool]:
     if block.link_chars > 0.5 * length:
         return -min(0.5 * length, 15.0), True
     punctuation = len(xpaths.PROSE_PUNCTUATION.findall(squashed))
-    digits = sum(c.isdigit() for c in squashed)
+    digits = len(_DIGIT.findall(squashed))
     if punctuation == 0 or digits > 0.25 * length:  # labels, dates, counters, teaser rows
         if plain >= 40 and digits < 0.1 * length:
             return 0.3 * plain, False

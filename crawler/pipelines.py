@@ -1,19 +1,27 @@
-"""The storage pipeline: validate, batch, dedupe and persist through ``crawler.store``."""
+"""The storage pipeline: batches items and hands them to the storage worker process.
+
+Extraction, dedup and storage run in ``crawler.worker`` in a separate process (the crawl
+thread only downloads). At most ``YUQING_INFLIGHT_BATCHES`` batches wait for the worker; beyond
+that the pipeline waits, so memory stays bounded when storage is slower than the network.
+"""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.extract import SiteSelectors
 from crawler.health import record_run
 from crawler.sources import sync_sources
 from crawler.spiders.base import SourceSpider
-from crawler.store import Item, store_items
+from crawler.worker import BatchResult, RawPage, entry_from_item, store_batch
+from crawler.store import Item
 from yuqing.clock import system_clock
 from yuqing.db import make_engine, make_sessionmaker, session_scope
 from yuqing.settings import load_settings
@@ -22,85 +30,104 @@ logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
-    def __init__(self, crawler: Crawler, database_url: str, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, database_url: str, batch_size: int,
+                 use_worker: bool, inflight: int) -> None:
         self.crawler = crawler
         self.database_url = database_url
         self.batch_size = batch_size
-        self.buffer: list[Item] = []
-        self.sessions: sessionmaker[Session] | None = None
+        self.inflight = inflight
+        self.buffer: list[RawPage | Item] = []
+        self.pending: deque[Future[BatchResult]] = deque()
+        self.executor: ProcessPoolExecutor | None = None
+        self.use_worker = use_worker
         self.source_id: int | None = None
-        self.new = 0
-        self.duplicates = 0
-        self.reprints = 0
+        self.selectors = SiteSelectors()
+        self.totals = BatchResult()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         url = crawler.settings.get("YUQING_DATABASE_URL")
         if not url:  # `scrapy crawl`: the same settings as the yuqing command
             url = load_settings().database_url
-        return cls(crawler, url, crawler.settings.getint("YUQING_BATCH_SIZE", 200))
+        return cls(crawler, url, crawler.settings.getint("YUQING_BATCH_SIZE", 200),
+                   crawler.settings.getbool("YUQING_STORAGE_WORKER", True),
+                   crawler.settings.getint("YUQING_INFLIGHT_BATCHES", 4))
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.sessions = make_sessionmaker(make_engine(self.database_url))
+        engine = make_engine(self.database_url)
         if isinstance(spider, SourceSpider):
-            with session_scope(self.sessions) as session:
+            self.selectors = spider.selectors()
+            with session_scope(make_sessionmaker(engine)) as session:
                 self.source_id = sync_sources(session, [spider.source], system_clock())[0].id
+        engine.dispose()
+        if self.use_worker:
+            # spawn, not fork: the crawl process runs threads and a reactor.
+            self.executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if not item.get("url"):
             raise DropItem("no url")
-        if not (item.get("title") or item.get("content")):
+        if "raw_page" not in item and not (item.get("title") or item.get("content")):
             raise DropItem(f"no title and no text: {item['url']}")
-        self.buffer.append(Item(**item))
+        self.buffer.append(entry_from_item(item))
         if len(self.buffer) >= self.batch_size:
-            self._flush()
+            self._submit()
         return item
 
     def close_spider(self) -> None:
-        self._flush()
+        self._submit()
+        while self.pending:
+            self._collect(self.pending.popleft())
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
         stats = self.crawler.stats
-        assert stats is not None and self.sessions is not None
-        stats.set_value("yuqing/new", self.new)
-        stats.set_value("yuqing/duplicates", self.duplicates)
-        stats.set_value("yuqing/reprints", self.reprints)
+        assert stats is not None
+        stats.set_value("yuqing/new", self.totals.new)
+        stats.set_value("yuqing/duplicates", self.totals.duplicates)
+        stats.set_value("yuqing/reprints", self.totals.reprints)
         if self.source_id is not None:
-            with session_scope(self.sessions) as session:
-                record_run(session, self.source_id, items=self.new,
+            engine = make_engine(self.database_url)
+            with session_scope(make_sessionmaker(engine)) as session:
+                record_run(session, self.source_id, items=self.totals.new,
                            errors=int(stats.get_value("yuqing/errors", 0)),
                            pages=int(stats.get_value("response_received_count", 0)),
                            last_error=stats.get_value("yuqing/last_error"), now=system_clock())
+            engine.dispose()
 
-    def _flush(self) -> None:
-        if not self.buffer or self.sessions is None:
+    def _submit(self) -> None:
+        if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        args = (self.database_url, self.source_id, batch, self.selectors, system_clock())
+        if self.executor is None:
+            self._record(store_batch(*args))
+            return
+        self.pending.append(self.executor.submit(store_batch, *args))
+        while len(self.pending) > self.inflight:
+            self._collect(self.pending.popleft())
+        while self.pending and self.pending[0].done():
+            self._collect(self.pending.popleft())
+
+    def _collect(self, future: Future[BatchResult]) -> None:
         try:
-            self._store(batch)
-        except SQLAlchemyError as exc:
-            # The batch was rolled back whole. Retrying it item by item keeps one refused row
-            # from costing its neighbours (before, the failed batch stayed in the buffer and
-            # every later flush of the run failed with it, and the run was never recorded).
-            logger.warning("storing a batch of %d failed (%s); storing one by one",
-                           len(batch), exc)
-            for item in batch:
-                try:
-                    self._store([item])
-                except SQLAlchemyError as item_exc:
-                    self._storage_error(item, item_exc)
+            result = future.result()
+        except Exception as exc:  # the worker died or could not run the batch
+            logger.error("storage worker failed: %s", exc)
+            result = BatchResult(errors=[f"storage worker failed: {type(exc).__name__}: {exc}"])
+        self._record(result)
 
-    def _store(self, items: list[Item]) -> None:
-        assert self.sessions is not None
-        with session_scope(self.sessions) as session:
-            result = store_items(session, self.source_id, items, system_clock())
-        self.new += len(result.new)
-        self.duplicates += result.duplicates
-        self.reprints += result.reprints
-
-    def _storage_error(self, item: Item, exc: SQLAlchemyError) -> None:
+    def _record(self, result: BatchResult) -> None:
+        self.totals.new += result.new
+        self.totals.duplicates += result.duplicates
+        self.totals.reprints += result.reprints
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value("yuqing/errors")
-        reason = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
-        stats.set_value("yuqing/last_error", f"storage failed: {reason} {item.url}"[:500])
-        logger.error("storing %s failed: %s", item.url, exc)
+        for reason in result.dropped:
+            stats.inc_value("item_dropped_count")
+            logger.info("dropped %s", reason)
+        for error in result.errors:
+            stats.inc_value("yuqing/errors")
+            stats.set_value("yuqing/last_error", error)
+            logger.error("%s", error)

@@ -8,13 +8,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.encoding import decode_html
-from crawler.extract import SiteSelectors, extract_article
+from crawler.extract import SiteSelectors
 from crawler.sources import SourceConfig
 from crawler.store import canonical_url
-from yuqing.clock import system_clock
-
-MAX_TEXT_BYTES = 2 * 1024 * 1024  # pages above this are cut before extraction
+from crawler.worker import RawPage
 
 
 class SourceSpider(scrapy.Spider):
@@ -38,27 +35,18 @@ class SourceSpider(scrapy.Spider):
     def already_stored(self, url: str) -> bool:
         return canonical_url(url) in self.known_urls
 
-    def page_text(self, response: Response) -> str:
-        """The page decoded by header, meta and sniffing; oversized pages are cut with a warning."""
-        body = response.body
-        if len(body) > MAX_TEXT_BYTES:
-            self.logger.warning("page %s is %d bytes; cut to %d", response.url, len(body),
-                                MAX_TEXT_BYTES)
-            self.count("yuqing/pages_cut")
-            body = body[:MAX_TEXT_BYTES]
+    def article_item(self, response: Response) -> dict[str, Any]:
+        """The fetched page for the storage worker, which extracts it off the crawl thread."""
         header = (response.headers.get("Content-Type") or b"").decode("latin-1")
         charset = header.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in header else None
-        return decode_html(body, charset).text
+        page = RawPage(url=response.url, body=response.body, header_charset=charset,
+                       platform=self.source.platform)
+        return {"url": response.url, "raw_page": page}
 
-    def article_item(self, response: Response) -> dict[str, Any]:
-        """The stored fields of an article page, by selectors or automatic extraction."""
+    def selectors(self) -> SiteSelectors:
         sel = self.source.selectors
-        site = SiteSelectors(title=sel.title, published_at=sel.published_at, author=sel.author,
+        return SiteSelectors(title=sel.title, published_at=sel.published_at, author=sel.author,
                              content=sel.content)
-        draft = extract_article(self.page_text(response), response.url, site, now=system_clock())
-        return {"url": response.url, "title": draft.title, "content": draft.content,
-                "author": draft.author, "published_at": draft.published_at,
-                "platform": self.source.platform, "raw": response.body}
 
     def count(self, key: str, amount: int = 1) -> None:
         assert self.crawler.stats is not None
