@@ -30,7 +30,6 @@ class SourceSpider(scrapy.Spider):
             source = _load_source(source)
         self.source = source
         self.known_urls = known_urls
-        self.download_timeout = source.timeout  # read by DownloadTimeoutMiddleware
 
     def already_stored(self, url: str) -> bool:
         return canonical_url(url) in self.known_urls
