@@ -1,12 +1,26 @@
-"""Source health: last success, consecutive failures, last error, items in the last run."""
+"""Source health: last success, consecutive failures, last error, items in the last run, and the
+coverage gaps (blind periods) that unhealthy spells leave."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.models import Source
+from crawler.models import CoverageGap, Source
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    """A source turned unhealthy (``gap`` opened) or recovered (``gap`` closed)."""
+
+    source: str
+    healthy: bool
+    reason: str
+    since: datetime
+    gap_id: int
 
 
 def record_run(session: Session, source_id: int, *, items: int, errors: int, pages: int,
@@ -27,15 +41,60 @@ def record_run(session: Session, source_id: int, *, items: int, errors: int, pag
     if items:
         source.last_item_at = now
     source.items_last_run = items
-    source.healthy = is_healthy(source, now)
+    refresh_source(session, source, now)
     return source
 
 
 def is_healthy(source: Source, now: datetime) -> bool:
     """Unhealthy after ``max_failures`` failures in a row or silence past ``silence_hours``."""
+    return unhealthy_reason(source, now) is None
+
+
+def unhealthy_reason(source: Source, now: datetime) -> str | None:
+    """Why the source is unhealthy at ``now`` (in Chinese, for the admin), or None."""
     config = source.config or {}
-    if source.consecutive_failures >= int(config.get("max_failures", 3)):
-        return False
+    limit = int(config.get("max_failures", 3))
+    if source.consecutive_failures >= limit:
+        return f"连续 {source.consecutive_failures} 次采集失败：{source.last_error or '未知错误'}"
     last_item = source.last_item_at or source.created_at
     silence = timedelta(hours=float(config.get("silence_hours", 48)))
-    return now - last_item <= silence
+    if now - last_item > silence:
+        hours = (now - last_item).total_seconds() / 3600
+        return f"已 {hours:.0f} 小时没有新内容（上限 {silence.total_seconds() / 3600:.0f} 小时）"
+    return None
+
+
+def refresh_source(session: Session, source: Source, now: datetime) -> HealthChange | None:
+    """Re-judge one source; open or close its coverage gap when the verdict changes."""
+    reason = unhealthy_reason(source, now)
+    open_gap = session.scalar(select(CoverageGap).where(
+        CoverageGap.source_id == source.id, CoverageGap.ended_at.is_(None)))
+    source.healthy = reason is None
+    if reason is not None and open_gap is None:
+        since = source.last_success_at or source.last_item_at or source.created_at
+        gap = CoverageGap(source_id=source.id, started_at=since, detected_at=now, reason=reason)
+        session.add(gap)
+        session.flush()
+        return HealthChange(source.name, False, reason, since, gap.id)
+    if reason is None and open_gap is not None:
+        open_gap.ended_at = now
+        return HealthChange(source.name, True, "已恢复", open_gap.started_at, open_gap.id)
+    return None
+
+
+def refresh_all(session: Session, now: datetime) -> list[HealthChange]:
+    """Re-judge every source (silence turns a source unhealthy without any crawl)."""
+    changes = [refresh_source(session, source, now)
+               for source in session.scalars(select(Source).order_by(Source.id))]
+    session.flush()
+    return [c for c in changes if c is not None]
+
+
+def coverage_gaps(session: Session, start: datetime, end: datetime) -> list[tuple[str, CoverageGap]]:
+    """Gaps overlapping [start, end), with their source names, for reports."""
+    rows = session.execute(
+        select(Source.name, CoverageGap).join(Source, Source.id == CoverageGap.source_id)
+        .where(CoverageGap.started_at < end,
+               (CoverageGap.ended_at.is_(None)) | (CoverageGap.ended_at > start))
+        .order_by(CoverageGap.started_at))
+    return [(name, gap) for name, gap in rows]

@@ -69,3 +69,19 @@ class DocumentBucket(Base):
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True,
                                              index=True)
+
+
+class CoverageGap(Base):
+    """A period a source was blind (failing or silent): from its last good sign to recovery.
+
+    Reports cite these so that "nothing was found" is never mistaken for "nothing was said".
+    """
+
+    __tablename__ = "coverage_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reason: Mapped[str] = mapped_column(Text)

@@ -52,6 +52,7 @@ class SourceConfig(BaseModel):
     own_channel: bool = False
     platform: str = "web"
     max_pages: int = Field(default=5, ge=1, le=1000)
+    every_minutes: float = Field(default=30, ge=1)  # how often `yuqing run` crawls it
     timeout: float = Field(default=20, gt=0)
     obey_robots: bool = True
     url_template: str | None = None

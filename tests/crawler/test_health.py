@@ -48,3 +48,32 @@ def test_a_page_error_with_items_is_not_a_failed_run(session: Session) -> None:
     sid = _source(session)
     row = record_run(session, sid, items=5, errors=1, pages=6, last_error="timeout", now=T)
     assert row.consecutive_failures == 0 and row.last_error == "timeout"
+
+
+def test_an_unhealthy_spell_is_recorded_as_a_coverage_gap_from_the_last_success(
+        session: Session) -> None:
+    from crawler.health import coverage_gaps, refresh_all
+
+    sid = _source(session, max_failures=2)
+    record_run(session, sid, items=4, errors=0, pages=4, last_error=None, now=T)
+    for hour in (1, 2):
+        record_run(session, sid, items=0, errors=1, pages=0, last_error="HTTP 503",
+                   now=T + timedelta(hours=hour))
+    gaps = coverage_gaps(session, T, T + timedelta(days=1))
+    assert [(name, gap.started_at, gap.ended_at) for name, gap in gaps] == [("bureau", T, None)]
+    assert "HTTP 503" in gaps[0][1].reason
+    assert refresh_all(session, T + timedelta(hours=3)) == []  # still the same spell
+    record_run(session, sid, items=1, errors=0, pages=1, last_error=None,
+               now=T + timedelta(hours=4))
+    closed = coverage_gaps(session, T, T + timedelta(days=1))[0][1]
+    assert closed.ended_at == T + timedelta(hours=4)
+
+
+def test_silence_opens_a_gap_when_health_is_refreshed(session: Session) -> None:
+    from crawler.health import refresh_all
+
+    sid = _source(session, silence_hours=6)
+    record_run(session, sid, items=2, errors=0, pages=2, last_error=None, now=T)
+    changes = refresh_all(session, T + timedelta(hours=7))
+    assert [(c.source, c.healthy, c.since) for c in changes] == [("bureau", False, T)]
+    assert "没有新内容" in changes[0].reason

@@ -14,7 +14,9 @@ from yuqing.db import session_scope
 
 if TYPE_CHECKING:
     from alerts.policy import Policy
+    from alerts.scheduler import AlertDaemon
     from alerts.sweep import AlertSetup
+    from yuqing.daemon import CrawlJobs
 
 incidents_app = typer.Typer(help="舆情事件。", no_args_is_help=True)
 roster_app = typer.Typer(help="值班表。", no_args_is_help=True)
@@ -220,8 +222,9 @@ def run(
     poll: float = typer.Option(15.0, "--poll", help="轮询间隔（秒）"),
     elect: bool = typer.Option(True, "--elect/--no-elect", help="多实例时只让一个调度器工作"),
     worker: str | None = typer.Option(None, "--worker", help="实例名"),
+    crawl: bool = typer.Option(True, "--crawl/--no-crawl", help="按各数据源的周期定时采集"),
 ) -> None:
-    """常驻进程：时限检查、提醒、升级与通知发送。"""
+    """常驻进程：定时采集、研判、时限检查、提醒、升级与通知发送。"""
     import logging
     import os
     import signal
@@ -247,7 +250,33 @@ def run(
                          file_clock(clock_file) if clock_file else ctx.clock,
                          AppriseTransport(), worker=worker or f"pid-{os.getpid()}",
                          poll_seconds=poll, elect=elect, on_tick=beat)
-    daemon.run(stop)
+    jobs = _crawl_jobs(ctx, daemon) if crawl else None
+    if jobs is not None:
+        log_count = jobs.start()
+        logging.getLogger(__name__).info("crawling %d sources on their schedules", log_count)
+    try:
+        daemon.run(stop)
+    finally:
+        if jobs is not None:
+            jobs.stop()
+
+
+def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
+    """Scheduled crawls; after each, blind sources are reported and the alert loop woken."""
+    from alerts.intake import report_blind_sources
+    from crawler.service import configured_sources
+    from yuqing.daemon import CrawlJobs
+
+    sources = configured_sources(ctx.config)
+    if not any(s.kind != "import" for s in sources):
+        return None
+
+    def after(_name: str) -> None:
+        with session_scope(ctx.sessions) as session:
+            report_blind_sources(session, daemon.setup, ctx.clock())
+        daemon.wake.set()
+
+    return CrawlJobs(sources, after, ctx.clock)
 
 
 @app.command("drill")
