@@ -3,12 +3,18 @@ documents become incidents with their clocks (``analysis`` judges, ``alerts`` st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.deadlines import change_severity, get_incident, open_clocks
+from alerts.models import SeverityChange
 from alerts.sweep import AlertSetup, source_unhealthy
+from analysis.classify import Model
+from analysis.models import Severity
+from analysis.service import analyse_pending
 from crawler.health import refresh_all
 from crawler.models import CoverageGap, Source
 
@@ -22,3 +28,34 @@ def report_blind_sources(session: Session, setup: AlertSetup, now: datetime) -> 
                            .where(CoverageGap.ended_at.is_(None)))
     return sum(source_unhealthy(session, setup, source=name, reason=gap.reason,
                                 since=gap.started_at, now=now) for name, gap in gaps)
+
+
+@dataclass
+class IntakeResult:
+    classified: int
+    sensitive: int
+    opened: list[int]
+    raised: list[int]
+
+
+def analyse_and_start_clocks(session: Session, setup: AlertSetup, now: datetime,
+                             model: Model | None = None) -> IntakeResult:
+    """Classify new documents; open incidents with the policy snapshot and their clocks;
+    raised incidents get the new level's clocks from the same T0 (with the reason recorded)."""
+    result = analyse_pending(session, now, model)
+    snapshot = setup.policy.model_dump(mode="json")
+    for incident_id in result.opened:
+        incident = get_incident(session, incident_id)
+        incident.policy_snapshot = snapshot  # later policy edits never move running clocks
+        session.add(SeverityChange(incident_id=incident.id, severity=incident.severity, at=now,
+                                   actor="system", reason="系统研判"))
+        open_clocks(session, incident, now, setup.policy)
+    raised: list[int] = []
+    for change in result.raised:
+        incident = get_incident(session, change.incident_id)
+        if Severity(incident.severity).rank < change.severity.rank:
+            change_severity(session, incident.id, change.severity, actor="system",
+                            reason=change.reason, now=now)
+            open_clocks(session, incident, now, setup.policy)  # the new level's rows, now
+            raised.append(incident.id)
+    return IntakeResult(result.classified, result.sensitive, result.opened, raised)

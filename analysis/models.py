@@ -86,3 +86,25 @@ class IncidentDocument(Base):
     similarity: Mapped[float | None] = mapped_column(Float, default=None)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     rank: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedbackKind(StrEnum):
+    CONFIRM = "confirm"
+    FALSE_ALARM = "false_alarm"
+    WRONG_TOPIC = "wrong_topic"
+    WRONG_SEVERITY = "wrong_severity"
+
+
+class Feedback(Base):
+    """An officer's verdict on a document's classification; the next training learns from it."""
+
+    __tablename__ = "classification_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(String(32), default=None)
+    severity: Mapped[str | None] = mapped_column(String(16), default=None)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text, default=None)

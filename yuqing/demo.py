@@ -11,11 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.console import render_alert
-from alerts.deadlines import open_clocks
+from alerts.intake import analyse_and_start_clocks
 from alerts.models import Deadline
-from analysis.incidents import open_incident
-from analysis.models import Classification, Incident, Severity
-from analysis.placeholder import placeholder_classify
+from alerts.sweep import AlertSetup
+from analysis.models import Classification, Incident, IncidentDocument
 from crawler.models import Document
 from crawler.runner import SourceRun, run_crawl
 from crawler.sources import Selectors, SourceConfig
@@ -64,25 +63,21 @@ def run_demo(settings: Settings, clock: Clock, db_path: Path = DEMO_DB) -> DemoR
 
 
 def analyse(session: Session, result: DemoResult, now: datetime, settings: Settings) -> None:
-    docs = list(session.scalars(select(Document).order_by(Document.published_at)))
-    result.documents = docs
-    groups: dict[str, list[tuple[Document, Classification]]] = {}
-    for doc in docs:
-        verdict = placeholder_classify(doc.title, doc.content)
-        row = Classification(document_id=doc.id, model_version="placeholder-rules",
-                             topic=verdict.topic, sensitive=verdict.sensitive, score=verdict.score,
-                             severity=verdict.severity.value, created_at=now,
-                             explain={"keywords": list(verdict.keywords)})
-        session.add(row)
-        result.classifications.append(row)
-        if verdict.sensitive:
-            groups.setdefault(verdict.topic, []).append((doc, row))
-    for topic, members in groups.items():
-        severity = max((Severity(c.severity) for _, c in members), key=lambda s: s.rank)
-        incident = open_incident(session, title=members[0][0].title, severity=severity,
-                                 topic=topic, documents=[d for d, _ in members], now=now)
-        clocks = open_clocks(session, incident, now)
+    """The real analysis and alert intake on what was crawled, then the first notification."""
+    setup = AlertSetup(dashboard_url=settings.dashboard_url, tz=settings.tz)
+    intake = analyse_and_start_clocks(session, setup, now)
+    result.documents = list(session.scalars(select(Document).order_by(Document.published_at)))
+    result.classifications = list(session.scalars(select(Classification)))
+    for incident_id in intake.opened:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        clocks = list(session.scalars(select(Deadline).where(
+            Deadline.incident_id == incident.id, Deadline.sequence == 0)
+            .order_by(Deadline.due_at)))
+        links = session.scalars(select(Document.url).join(
+            IncidentDocument, IncidentDocument.document_id == Document.id)
+            .where(IncidentDocument.incident_id == incident.id)
+            .order_by(IncidentDocument.rank)).all()
         result.incidents.append(incident)
         result.deadlines.extend(clocks)
-        result.messages.append(render_alert(incident, clocks, now, settings.tz,
-                                            [d.url for d, _ in members]))
+        result.messages.append(render_alert(incident, clocks, now, settings.tz, links))

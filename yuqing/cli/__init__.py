@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from yuqing.cli.app import app
 from yuqing.cli import core as _core  # noqa: F401  (registers commands)
+from yuqing.cli import analysis as _analysis  # noqa: F401
 from yuqing.cli import crawl as _crawl  # noqa: F401
 from yuqing.cli import demo as _demo  # noqa: F401
 from yuqing.cli import alerts as _alerts  # noqa: F401

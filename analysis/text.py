@@ -1,0 +1,255 @@
+"""Chinese text pipeline: normalisation, segmentation with the domain dictionary, stop words.
+
+Nothing heavy happens at import time: the OpenCC converter and the segmenter (rjieba, the Rust
+port of jieba's algorithm and dictionary; Python jieba as a fallback) are built on first use and
+kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DATA_DIR = Path(__file__).parent / "data"
+USERDICT_PATH = DATA_DIR / "userdict.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
+
+_TAG_RE = re.compile(r"<[^>]{0,400}>")
+
+
+class _Converter(Protocol):
+    def convert(self, text: str) -> str: ...
+
+
+_lock = threading.Lock()
+_converter: _Converter | None = None
+
+
+def _opencc() -> _Converter:
+    global _converter
+    if _converter is None:
+        with _lock:
+            if _converter is None:
+                import opencc  # deferred: the converter loads its dictionaries on creation
+
+                _converter = opencc.OpenCC("t2s")
+    return _converter
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified characters (OpenCC t2s); Simplified text passes unchanged."""
+    return _opencc().convert(text)
+
+
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+_WIDE_RE = re.compile("[\uff01-\uff5e\u3000]")
+_HALF = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+
+
+def _half(match: re.Match[str]) -> str:
+    return _HALF[match.group()]
+
+
+def fold_width(text: str) -> str:
+    """Full-width letters, digits, punctuation and the ideographic space → half-width;
+    zero-width characters removed. One character in, at most one out."""
+    # A regex visits only the full-width characters (a dozen in a post); str.translate and
+    # NFKC both walk every character and were the slowest steps of normalisation.
+    if text.isascii():
+        return text
+    text = _WIDE_RE.sub(_half, text)
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
+
+
+def fold_width_keeping_positions(text: str) -> str:
+    """``fold_width`` without removing anything, so positions in the text stay valid."""
+    return _WIDE_RE.sub(_half, text)
+
+
+def strip_markup(text: str) -> str:
+    """Remove leftover HTML tags and entities."""
+    if "<" in text:
+        text = _TAG_RE.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+_SEPARATOR = "\x00"  # never meaningful in text; separates texts in batch normalisation
+
+
+def normalise(text: str) -> str:
+    """The canonical form every later step sees: Simplified, half-width, lower-case ASCII,
+    no markup, single spaces. Idempotent."""
+    text = fold_width(strip_markup(text).replace(_SEPARATOR, " "))
+    text = to_simplified(text)
+    return " ".join(text.split()).lower()
+
+
+_INVISIBLE_CODES = np.array([ord(c) for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"], np.uint32)
+
+
+def normalise_many(texts: Sequence[str]) -> list[str]:
+    """``normalise`` for a batch, with the same result: one OpenCC call and one vectorised
+    width fold for the whole batch instead of a regex and a converter call per text."""
+    joined = _SEPARATOR.join(strip_markup(t).replace(_SEPARATOR, " ") for t in texts)
+    codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32).copy()
+    wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
+    codes[wide] -= 0xFEE0
+    codes[codes == 0x3000] = 0x20
+    codes = codes[~np.isin(codes, _INVISIBLE_CODES)]
+    folded = codes.tobytes().decode("utf-32-le")
+    return [" ".join(t.split()).lower() for t in to_simplified(folded).split(_SEPARATOR)]
+
+
+# ---------------------------------------------------------------- segmentation
+
+
+class _Engine(Protocol):
+    def cut(self, text: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class _RJieba:
+    tokenizer: object
+
+    def cut(self, text: str) -> list[str]:
+        return self.tokenizer.cut(text)  # type: ignore[attr-defined, no-any-return]
+
+
+@dataclass(frozen=True)
+class _PyJieba:
+    tokenizer: object
+
+    def cut(self, text: str) -> list[str]:
+        return list(self.tokenizer.cut(text))  # type: ignore[attr-defined]
+
+
+def read_userdict(path: Path = USERDICT_PATH) -> list[tuple[str, int | None, str | None]]:
+    """Entries of a jieba user dictionary: ``word [freq] [tag]`` per line, like ``load_userdict``."""
+    entries: list[tuple[str, int | None, str | None]] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        parts = raw.strip().split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        entries.append((parts[0], freq, tag))
+    return entries
+
+
+def _build_rjieba(entries: list[tuple[str, int | None, str | None]]) -> _Engine:
+    import rjieba
+
+    tokenizer = rjieba.Jieba()
+    for word, freq, tag in entries:
+        # freq None makes rjieba suggest a frequency, as jieba's add_word(word) does.
+        tokenizer.add_word(word, freq, tag)
+    return _RJieba(tokenizer)
+
+
+def build_jieba(path: Path = USERDICT_PATH) -> _Engine:
+    """A Python-jieba engine with the same user dictionary (reference and fallback)."""
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    # jieba logs its cache build at INFO; keep it quiet but don't touch global logging config.
+    jieba.setLogLevel(30)
+    for word, freq, tag in read_userdict(path):
+        tokenizer.add_word(word, freq, tag)
+    return _PyJieba(tokenizer)
+
+
+_engine: _Engine | None = None
+_engine_name = ""
+
+
+def _segmenter() -> _Engine:
+    global _engine, _engine_name
+    if _engine is None:
+        with _lock:
+            if _engine is None:
+                entries = read_userdict()
+                try:
+                    _engine, _engine_name = _build_rjieba(entries), "rjieba"
+                except ImportError:
+                    _engine, _engine_name = build_jieba(), "jieba"
+    return _engine
+
+
+def engine_name() -> str:
+    """``rjieba`` or ``jieba`` (fallback when the Rust wheel is missing)."""
+    _segmenter()
+    return _engine_name
+
+
+def engine_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{engine_name()} {version(engine_name())}"
+    except PackageNotFoundError:
+        return engine_name()
+
+
+def segment(text: str) -> list[str]:
+    """Words of an already normalised text, in order, spaces dropped."""
+    return [w for w in _segmenter().cut(text) if not w.isspace()]
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Stop words plus every punctuation, symbol and space character of the BMP: tokens that
+    carry no content, tested with one set lookup per token."""
+    words = {
+        line.strip()
+        for line in STOPWORDS_PATH.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    symbols = {
+        chr(c) for c in range(0x10000) if unicodedata.category(chr(c))[0] in "PSZC"
+    }
+    return frozenset(words | symbols)
+
+
+def tokenize_zh(text: str) -> list[str]:
+    """Content words of a normalised text (stop words, punctuation and spaces removed).
+
+    Module-level so that scikit-learn pipelines using it can be pickled.
+    """
+    stop = stopwords()
+    # Normalised text has single spaces, so space tokens are single characters in ``stop``.
+    return [w for w in segment_cached(text) if w not in stop]
+
+
+@lru_cache(maxsize=2048)
+def segment_cached(text: str) -> tuple[str, ...]:
+    """Raw segmentation (stop words included) of a normalised text, remembered for a while:
+    classification and clustering segment the same fresh documents one after the other.
+    Two classifier batches' worth; each entry holds ~120 token strings (~8 KB)."""
+    return tuple(_segmenter().cut(text))
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def userdict_hash() -> str:
+    return file_sha256(USERDICT_PATH)
+
+
+def normalise_all(texts: Iterable[str]) -> list[str]:
+    """``normalise`` over many texts (the first step of the classifier pipelines)."""
+    return normalise_many(list(texts))

@@ -1,0 +1,135 @@
+"""classify, analyse, model train|evaluate, schemes test, feedback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.db import session_scope
+from yuqing.settings import SettingsError
+
+model_app = typer.Typer(help="研判模型：训练与评估。", no_args_is_help=True)
+schemes_app = typer.Typer(help="监测方案（关键词布尔表达式）。", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+app.add_typer(schemes_app, name="schemes")
+
+CORPUS_HELP = "语料目录（含 seed/ 与 feedback/），默认为随附语料"
+
+
+def _lines(stream: TextIO) -> Any:
+    """Each input line parsed, or an error marker for that line (the others go on)."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield {"__error__": f"line {number}: not JSON ({exc.msg})"}
+
+
+@app.command()
+def classify(file: Path | None = typer.Argument(None, help="JSON Lines 文件；省略时读标准输入")) -> None:
+    """逐行研判 {"title", "text"}：输出主题、是否敏感、分值、等级、关键词与依据。"""
+    from analysis.classify import ModelError, classify_texts
+
+    stream = file.open(encoding="utf-8") if file else sys.stdin
+    items = list(_lines(stream))
+    marked = [None if isinstance(i, dict) and "__error__" in i else i for i in items]
+    try:
+        results = classify_texts(x if x is not None else 0 for x in marked)
+        for item, result in zip(items, results):
+            if isinstance(item, dict) and "__error__" in item:
+                result = {"error": item["__error__"]}
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    except ModelError as exc:
+        fail(f"模型不可用 / model unavailable: {exc}")
+
+
+@app.command()
+def analyse(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+    """研判未处理的文档：归并为事件、定级，并为新事件或升级事件启动时限。"""
+    from alerts.intake import analyse_and_start_clocks
+    from yuqing.cli.alerts import _setup
+
+    ctx = open_context()
+    with session_scope(ctx.sessions) as session:
+        result = analyse_and_start_clocks(session, _setup(ctx), ctx.clock())
+    if as_json:
+        print_json(result.__dict__)
+        return
+    console.print(f"研判 {result.classified} 篇，敏感 {result.sensitive} 篇；新事件 "
+                  f"{len(result.opened)} 个，升级 {len(result.raised)} 个")
+
+
+@model_app.command("train")
+def model_train(
+    data: Path = typer.Argument(None, help=CORPUS_HELP),
+    force: bool = typer.Option(False, "--force", help="即使不优于当前模型也启用"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
+) -> None:
+    """训练新模型（含 k 折交叉验证与留出集评估）；不劣于当前模型时启用。"""
+    from analysis.feedback import export_feedback
+    from analysis.train import CORPUS_DIR, summary, train_model
+
+    ctx = open_context()
+    corpus = data or CORPUS_DIR
+    with session_scope(ctx.sessions) as session:
+        exported = export_feedback(session, corpus)
+    report = train_model(corpus, force=force, now=ctx.clock())
+    if as_json:
+        print_json({**report, "feedback_items": exported})
+        return
+    console.print(f"纳入值班员反馈 {exported} 条", markup=False)
+    console.print(summary(report), markup=False)
+
+
+@model_app.command("evaluate")
+def model_evaluate(data: Path = typer.Argument(None, help=CORPUS_HELP)) -> None:
+    """在留出集上评估当前模型，并与简单方法对比。"""
+    from analysis.train import CORPUS_DIR, evaluate_model
+
+    print_json(evaluate_model(data or CORPUS_DIR))
+
+
+@schemes_app.command("test")
+def schemes_test(text: str = typer.Argument(..., help="要检测的文本")) -> None:
+    """显示文本命中的监测方案及命中词。"""
+    from analysis.schemes import SchemeSet, SchemesSection, default_scheme_set
+    from analysis.text import normalise
+    from yuqing.settings import section
+
+    ctx = open_context()
+    try:
+        configured = section(ctx.config, "schemes", SchemesSection, ctx.config.schemes).root
+    except SettingsError as exc:
+        fail(str(exc))
+    schemes = SchemeSet(configured) if configured else default_scheme_set()
+    matches = schemes.match(normalise(text), normalised=True)
+    print_json([{"scheme": m.scheme, "words": m.words} for m in matches])
+
+
+@app.command()
+def feedback(
+    document: int = typer.Argument(..., help="文档编号"),
+    kind: str = typer.Option(..., "--kind", help="confirm, false_alarm, wrong_topic, wrong_severity"),
+    by: str = typer.Option(..., "--by", help="反馈人"),
+    topic: str | None = typer.Option(None, "--topic", help="正确的主题（wrong_topic）"),
+    severity: str | None = typer.Option(None, "--severity", help="正确的等级（wrong_severity）"),
+) -> None:
+    """记录值班员对研判结果的反馈（下次训练时采用）。"""
+    from analysis.feedback import FeedbackError, record_feedback
+
+    ctx = open_context()
+    try:
+        with session_scope(ctx.sessions) as session:
+            row = record_feedback(session, document, kind, by=by, now=ctx.clock(), topic=topic,
+                                  severity=severity)
+            ident = row.id
+    except (FeedbackError, SettingsError) as exc:
+        fail(str(exc))
+    console.print(f"已记录反馈 #{ident}")
