@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import func, select
 
 from alerts.models import Notification
-from crawler.models import Document
+from analysis.models import Classification
 from tests.crawler import loopback
 from yuqing.db import make_engine, make_sessionmaker, session_scope
 from yuqing.migrate import upgrade
@@ -32,9 +32,10 @@ def _closed_port() -> int:
 
 
 def _counts(url: str) -> tuple[int, int]:
+    """Analysed documents and source-down notices."""
     engine = make_engine(url)
     with session_scope(make_sessionmaker(engine)) as session:
-        docs = session.scalar(select(func.count()).select_from(Document)) or 0
+        docs = session.scalar(select(func.count()).select_from(Classification)) or 0
         down = session.scalar(select(func.count()).select_from(Notification)
                               .where(Notification.step == "source-down")) or 0
     engine.dispose()
@@ -64,10 +65,11 @@ def test_run_crawls_on_schedule_and_reports_a_dead_source(tmp_path: Path) -> Non
         deadline = time.monotonic() + 90
         while _counts(url) != (1, 1) and time.monotonic() < deadline and daemon.poll() is None:
             time.sleep(0.2)  # waiting for the daemon's crawls, not for time to pass
-        assert _counts(url) == (1, 1)
+        counts = _counts(url)
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, err = daemon.communicate(timeout=60)
         server.shutdown()
         server.server_close()
-    assert daemon.returncode == 0, err[-2000:]
+    assert counts == (1, 1), err[-3000:]
+    assert daemon.returncode == 0, err[-3000:]

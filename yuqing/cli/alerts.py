@@ -262,8 +262,13 @@ def run(
 
 
 def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
-    """Scheduled crawls; after each, blind sources are reported and the alert loop woken."""
-    from alerts.intake import report_blind_sources
+    """Scheduled crawls; after each, blind sources are reported, new documents analysed (new
+    and raised incidents get their clocks) and the alert loop woken."""
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    from alerts.intake import analyse_and_start_clocks, report_blind_sources
     from crawler.service import configured_sources
     from yuqing.daemon import CrawlJobs
 
@@ -271,9 +276,16 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
     if not any(s.kind != "import" for s in sources):
         return None
 
-    def after(_name: str) -> None:
-        with session_scope(ctx.sessions) as session:
-            report_blind_sources(session, daemon.setup, ctx.clock())
+    def after(name: str) -> None:
+        try:
+            with session_scope(ctx.sessions) as session:
+                report_blind_sources(session, daemon.setup, ctx.clock())
+            with session_scope(ctx.sessions) as session:
+                analyse_and_start_clocks(session, daemon.setup, ctx.clock())
+        except OperationalError as exc:
+            # Rolled back whole; the documents stay pending and the next run picks them up.
+            logging.getLogger(__name__).warning("analysis after crawling %s failed, will retry: %s",
+                                                name, str(exc).splitlines()[0])
         daemon.wake.set()
 
     return CrawlJobs(sources, after, ctx.clock)
