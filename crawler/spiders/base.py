@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
@@ -30,6 +31,11 @@ class SourceSpider(scrapy.Spider):
             source = _load_source(source)
         self.source = source
         self.known_urls = known_urls
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """One request per configured URL, answered by ``parse``."""
+        for url in self.source.urls():
+            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
 
     def already_stored(self, url: str) -> bool:
         return canonical_url(url) in self.known_urls

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import scrapy
 from scrapy.http import Response
 
 from crawler.feeds import FeedError, parse_feed
@@ -15,10 +14,6 @@ from yuqing.clock import system_clock
 
 class FeedSpider(SourceSpider):
     name = "feed"
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.source.urls():
-            yield scrapy.Request(url, callback=self.parse, errback=self.on_error, dont_filter=True)
 
     def parse(self, response: Response, **_: Any) -> Iterator[dict[str, Any]]:
         try:
