@@ -86,3 +86,8 @@ def test_user_add_rejects_unknown_roles(run_cli: Run, role: str) -> None:
 def test_help_is_in_chinese(run_cli: Run) -> None:
     result = run_cli("--help")
     assert result.code == 0 and "舆情" in result.stdout and "初始化" in result.stdout
+
+
+def test_a_database_that_was_never_initialised_is_one_line(run_cli: Run) -> None:
+    line = _one_line_error(run_cli("clocks"))
+    assert "yuqing init" in line and "no such table" in line

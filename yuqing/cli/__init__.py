@@ -3,6 +3,8 @@ print; they hold no business logic. Each area registers its commands from its ow
 
 from __future__ import annotations
 
+import sys
+
 from yuqing.cli.app import app
 from yuqing.cli import core as _core  # noqa: F401  (registers commands)
 from yuqing.cli import analysis as _analysis  # noqa: F401
@@ -15,5 +17,14 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    app(prog_name="yuqing")
+    """Run the command; a database failure ends it with one line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        app(prog_name="yuqing")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        sys.stderr.write(f"数据库错误 / database error: {type(exc).__name__}: {reason} "
+                         "（数据库是否已初始化？请运行 yuqing init）\n")
+        raise SystemExit(2) from None
 
