@@ -25,4 +25,7 @@ LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = True
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 YUQING_BATCH_SIZE = 200
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.SourceTimeoutMiddleware": 340}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SourceTimeoutMiddleware": 340,
+    "crawler.middlewares.RetryBackoffMiddleware": 345,
+}

@@ -99,6 +99,7 @@ class CrawlSettings(BaseModel):
     concurrent_requests: int = Field(default=16, ge=1)
     concurrent_per_domain: int = Field(default=4, ge=1)
     retries: int = Field(default=2, ge=0)
+    retry_backoff: float = Field(default=2.0, ge=0)  # seconds before the first retry, doubling
     max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     def scrapy_overrides(self) -> dict[str, object]:
@@ -108,6 +109,7 @@ class CrawlSettings(BaseModel):
             "CONCURRENT_REQUESTS": self.concurrent_requests,
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.concurrent_per_domain,
             "RETRY_TIMES": self.retries, "DOWNLOAD_MAXSIZE": self.max_page_bytes,
+            "YUQING_RETRY_BACKOFF": self.retry_backoff,
         }
 
 

@@ -27,6 +27,7 @@ PER_DOMAIN = 2
 SLOW_PAGES = 12
 SLOW_SECONDS = 0.15  # long enough that an unlimited crawler would overlap many requests
 RETRIES = 2
+BACKOFF = 0.4  # seconds before the first retry; the second waits twice as long
 MAX_PAGE_BYTES = 32 * 1024
 
 
@@ -37,6 +38,7 @@ class Observed:
     agents: set[str] = field(default_factory=set)
     in_flight: int = 0
     peak: int = 0
+    retry_times: list[float] = field(default_factory=list)  # when the failing page was asked
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -113,7 +115,12 @@ def routes(observed: Observed) -> dict[str, loopback.Route]:
     r["/big/streamed.html"] = unannounced(huge)
     r["/flaky/index.html"] = loopback.static(listing(["/flaky/ok.html", "/flaky/503.html"]))
     r["/flaky/ok.html"] = loopback.static(article("稳定页面", "公证处发布便民服务新举措。" * 8))
-    r["/flaky/503.html"] = loopback.status(503)
+    def unavailable(h: loopback.Handler) -> None:
+        with observed.lock:
+            observed.retry_times.append(time.monotonic())
+        h.reply(503, b"error", "text/plain")
+
+    r["/flaky/503.html"] = unavailable
     return {path: recording(route) for path, route in r.items()}
 
 
@@ -139,6 +146,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     config = {
         "crawl": {"autothrottle": False, "download_delay": 0, "concurrent_requests": 16,
                   "concurrent_per_domain": PER_DOMAIN, "retries": RETRIES,
+                  "retry_backoff": BACKOFF,
                   "max_page_bytes": MAX_PAGE_BYTES, "user_agent": USER_AGENT},
         "sources": [
             {"name": "obeying", "kind": "site", "url": f"{base}/obeying/index.html",
@@ -197,8 +205,12 @@ def test_a_page_over_the_size_limit_costs_only_that_page(crawl: Crawl) -> None:
     assert crawl.runs["slow"]["new"] == SLOW_PAGES  # other sources go on
 
 
-def test_a_503_is_retried_and_then_given_up(crawl: Crawl) -> None:
+def test_a_503_is_retried_with_backoff_and_then_given_up(crawl: Crawl) -> None:
     assert crawl.server.hits.get("/flaky/503.html") == RETRIES + 1
+    stamps = crawl.observed.retry_times
+    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    assert len(gaps) == RETRIES
+    assert all(gap >= BACKOFF * 2 ** n for n, gap in enumerate(gaps))  # lower bounds only
     run = crawl.runs["flaky"]
     assert run["new"] == 1 and run["errors"] == 1
     assert "503" in (crawl.health["flaky"]["last_error"] or "")
