@@ -328,3 +328,29 @@ def default_scheme_set() -> SchemeSet:
 def match_schemes(text: str, schemes: SchemeSet | None = None) -> list[SchemeMatch]:
     """Which schemes (default: the shipped ones) match ``text`` and through which words."""
     return (schemes or default_scheme_set()).match(text)
+
+
+def search_queries(node: Node, limit: int = 20) -> list[str]:
+    """Search-engine queries that together cover what the expression asks for: the
+    conjunctions of its alternatives (``(A | B) + (C | D)`` → ``A C``, ``A D``, ``B C``, ``B D``),
+    negated parts left out, at most ``limit``."""
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, Or):
+        return list(dict.fromkeys(q for o in node.operands for q in search_queries(o, limit)))[:limit]
+    queries = [""]
+    for operand in node.operands:
+        options = search_queries(operand, limit)
+        if options:
+            queries = [f"{q} {o}".strip() for q in queries for o in options][:limit]
+    return queries
+
+
+def scheme_queries(schemes: Iterable[SchemeConfig], name: str, limit: int = 20) -> list[str]:
+    """The search queries of the scheme called ``name``; ``KeyError`` if there is none."""
+    for scheme in schemes:
+        if scheme.name == name:
+            return search_queries(parse_expression(scheme.name, scheme.expression), limit)
+    raise KeyError(name)

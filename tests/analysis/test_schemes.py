@@ -114,3 +114,12 @@ def test_default_schemes_stay_quiet_on_real_entertainment_headlines() -> None:
     hits = [h for h in headlines if match_schemes(h)]
     assert len(headlines) == 2000
     assert len(hits) <= 10
+
+
+def test_search_queries_are_the_conjunctions_of_the_alternatives() -> None:
+    from analysis.schemes import parse_expression, search_queries
+
+    node = parse_expression("s", '(法考 OR "法律职业资格考试") AND (泄题 OR 作弊) AND NOT 演练')
+    assert search_queries(node) == ["法考 泄题", "法考 作弊", "法律职业资格考试 泄题",
+                                    "法律职业资格考试 作弊"]
+    assert len(search_queries(node, limit=3)) == 3

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -30,7 +31,8 @@ from yuqing.db import make_engine, make_sessionmaker, session_scope
 
 GBK_PAGES = ["cwce_33a95b71.html", "cwce_47f387e6.html", "cwce_5acac71b.html",
              "cwce_ab65832c.html"]
-MISLABELLED = "cwce_b26fbb82.html"  # GBK bytes, served with a UTF-8 header
+MISLABELLED = "cwce_b26fbb82.html"
+SCHEME_QUERIES: list[str] = []  # what the scheme-driven search source asked the server  # GBK bytes, served with a UTF-8 header
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>演示司法动态</title>
@@ -101,6 +103,11 @@ def routes(pages: Path) -> dict[str, loopback.Route]:
     r["/search"] = lambda h: h.reply(200, (
         "<html><body><div class='result'><a href='/found/"
         + ("1" if "%E6%B3%95" in h.path else "2") + ".html'>结果</a></div></body></html>").encode())
+    def scheme_search(h: loopback.Handler) -> None:
+        SCHEME_QUERIES.append(unquote(h.path.split("q=", 1)[1].split("&", 1)[0]))
+        h.reply(200, b"<html><body><div class='result'></div></body></html>")
+
+    r["/search2"] = scheme_search
     r["/found/1.html"] = loopback.static(article("律师事务所被指违规收费", "2026年11月27日 15:20",
                                                  "当事人称律师收取高额风险代理费后未出庭。"))
     r["/found/2.html"] = loopback.static(article("公证处延长服务时间", "2026-11-26 08:00",
@@ -149,6 +156,9 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
              "mapping": "weibo_mobile_search", "platform": "weibo"},
             {"name": "search", "kind": "search", "keywords": ["法律援助", "公证"],
              "url_template": f"{base}/search?q={{keyword}}&page={{page}}",
+             "selectors": {"links": "div.result a::attr(href)"}},
+            {"name": "search_scheme", "kind": "search", "scheme": "法考舞弊泄题",
+             "url_template": f"{base}/search2?q={{keyword}}&page={{page}}",
              "selectors": {"links": "div.result a::attr(href)"}},
             {"name": "down", "kind": "site", "url": f"http://127.0.0.1:{closed_port()}/",
              "max_failures": 1},
@@ -293,3 +303,8 @@ def test_scrapy_crawl_works_for_scrapy_users(crawl: Crawl) -> None:
         titles = set(session.scalars(select(Document.title)))
     engine.dispose()
     assert titles == {"市司法局发布公证服务便民措施", "网友投诉法律援助热线长期占线"}
+
+
+def test_a_search_source_can_take_its_queries_from_a_keyword_scheme(crawl: Crawl) -> None:
+    assert "法考 泄题" in SCHEME_QUERIES and "司法考试 作弊" in SCHEME_QUERIES
+    assert len(set(SCHEME_QUERIES)) == len(SCHEME_QUERIES) // 2  # the same queries in both runs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -10,7 +11,10 @@ from rich.table import Table
 from yuqing.cli.app import app, console, fail, open_context, print_json
 from yuqing.clock import format_local
 from yuqing.db import session_scope
-from yuqing.settings import SettingsError
+from yuqing.settings import AppConfig, SettingsError
+
+if TYPE_CHECKING:
+    from crawler.sources import SourceConfig
 
 
 @app.command()
@@ -24,7 +28,8 @@ def crawl(
 
     ctx = open_context()
     try:
-        sources = [s for s in configured_sources(ctx.config, source) if s.kind != "import"]
+        sources = [_with_queries(s, ctx.config) for s in configured_sources(ctx.config, source)
+                   if s.kind != "import"]
         overrides = crawl_settings(ctx.config).scrapy_overrides()
     except SettingsError as exc:
         fail(str(exc))
@@ -44,6 +49,22 @@ def crawl(
         table.add_row(run.source, str(run.pages), str(run.new), str(run.duplicates),
                       str(run.reprints), str(run.errors), run.last_error or "")
     console.print(table)
+
+
+def _with_queries(source: SourceConfig, config: AppConfig) -> SourceConfig:
+    """A search source naming a keyword scheme gets that scheme's queries as its keywords."""
+    if source.kind != "search" or not source.scheme:
+        return source
+    from analysis.schemes import SchemesSection, load_schemes_yaml, scheme_queries
+    from yuqing.settings import section
+
+    schemes = section(config, "schemes", SchemesSection, config.schemes).root or load_schemes_yaml()
+    try:
+        queries = scheme_queries(schemes, source.scheme)
+    except KeyError:
+        raise SettingsError(f"数据源 {source.name} 引用了不存在的监测方案 / source {source.name!r}: "
+                            f"no scheme named {source.scheme!r}") from None
+    return source.model_copy(update={"keywords": [*source.keywords, *queries]})
 
 
 @app.command()
