@@ -94,6 +94,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.models import ClockKind, ClockState
 from alerts.policy import ClockRuleSpec, Policy
+from analysis import t0 as analysis_t0
 from analysis.models import Severity
 from yuqing.clock import SHANGHAI
 
@@ -272,12 +273,9 @@ class ClockView:
 
 def choose_t0(t_event: datetime | None, t_first_post: datetime | None,
               t_detected: datetime) -> tuple[datetime, T0Source]:
-    """The start of legal clocks and its source (t_detected only as a marked fallback)."""
-    if t_event is not None:
-        return aware(t_event, "t_event"), T0Source.T_EVENT
-    if t_first_post is not None:
-        return aware(t_first_post, "t_first_post"), T0Source.T_FIRST_POST
-    return aware(t_detected, "t_detected"), T0Source.T_DETECTED
+    """The start of legal clocks and its source (the rule lives in ``analysis.t0``)."""
+    t0, source = analysis_t0.choose_t0(t_event, t_first_post, t_detected)
+    return aware(t0, source), T0Source(source)
 
 
 def due_at(t0: datetime, rule: ClockRule) -> datetime:

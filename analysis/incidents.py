@@ -8,18 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from analysis.models import Incident, IncidentDocument, Severity
+from analysis.t0 import choose_t0
 from crawler.models import Document
 from yuqing import audit
-
-
-def choose_t0(t_event: datetime | None, t_first_post: datetime | None,
-              detected_at: datetime) -> tuple[datetime, str]:
-    """The earliest defensible start: the event, else the first post, else our detection."""
-    if t_event is not None:
-        return t_event, "t_event"
-    if t_first_post is not None:
-        return t_first_post, "t_first_post"
-    return detected_at, "t_detected"
 
 
 def open_incident(session: Session, *, title: str, severity: Severity, topic: str | None,
