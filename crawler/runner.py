@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Request, Response
@@ -63,12 +64,17 @@ def scrapy_settings_for(database_url: str, overrides: dict[str, object] | None =
     return settings
 
 
+Progress = Callable[[str, str], None]  # (source name, "page" | "done")
+
+
 def run_crawl(database_url: str, sources: list[SourceConfig],
               overrides: dict[str, object] | None = None,
-              known_urls: dict[str, frozenset[str]] | None = None) -> list[SourceRun]:
+              known_urls: dict[str, frozenset[str]] | None = None,
+              progress: Progress | None = None) -> list[SourceRun]:
     """Crawl the sources (blocking; the Twisted reactor runs once per process).
 
-    ``known_urls`` maps a source name to the canonical URLs it already stored.
+    ``known_urls`` maps a source name to the canonical URLs it already stored; ``progress`` is
+    told of every page received and of each source's end.
     """
     settings = scrapy_settings_for(database_url, overrides)
     process = CrawlerProcess(settings)
@@ -79,11 +85,26 @@ def run_crawl(database_url: str, sources: list[SourceConfig],
             raise ValueError(f"source {source.name!r}: kind {source.kind!r} cannot be crawled yet")
         crawler = process.create_crawler(spider_cls)
         crawler.settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="spider")
+        if progress is not None:
+            _report_progress(crawler, source.name, progress)
         process.crawl(crawler, source=source,
                       known_urls=(known_urls or {}).get(source.name, frozenset()))
         crawlers.append((source, crawler))
     process.start()
     return [_summary(source, crawler) for source, crawler in crawlers]
+
+
+def _report_progress(crawler: Crawler, name: str, progress: Progress) -> None:
+    def page(*_: Any, **__: Any) -> None:
+        progress(name, "page")
+
+    def done(*_: Any, **__: Any) -> None:
+        progress(name, "done")
+
+    # Scrapy keeps weak references to receivers: these closures live on the crawler.
+    crawler.__dict__["_yuqing_receivers"] = (page, done)
+    crawler.signals.connect(page, signal=signals.response_received)
+    crawler.signals.connect(done, signal=signals.spider_closed)
 
 
 def _summary(source: SourceConfig, crawler: Crawler) -> SourceRun:

@@ -91,3 +91,17 @@ def test_help_is_in_chinese(run_cli: Run) -> None:
 def test_a_database_that_was_never_initialised_is_one_line(run_cli: Run) -> None:
     line = _one_line_error(run_cli("clocks"))
     assert "yuqing init" in line and "no such table" in line
+
+
+def test_crawl_refuses_a_database_an_older_version_left_behind(run_cli: Run, tmp_path: Path) -> None:
+    from alembic import command
+
+    from yuqing.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0003")
+    config = tmp_path / "c.yaml"
+    config.write_text("sources:\n  - {name: s, kind: feed, url: 'http://127.0.0.1:9/'}\n", "utf-8")
+    line = _one_line_error(run_cli("crawl", env={"YUQING_DATABASE_URL": url,
+                                                 "YUQING_CONFIG": str(config)}))
+    assert "yuqing init" in line

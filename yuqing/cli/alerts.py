@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, open_context, print_json, require_current_schema
 from yuqing.context import AppContext
 from yuqing.db import session_scope
 
@@ -234,6 +234,7 @@ def run(
     from alerts.transports.apprise_transport import AppriseTransport
 
     ctx = open_context()
+    require_current_schema(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
     stop = threading.Event()

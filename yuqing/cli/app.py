@@ -43,3 +43,12 @@ def print_json(data: Any) -> None:
 
 def stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def require_current_schema(ctx: AppContext) -> None:
+    """Long-running commands refuse a database an older version left behind."""
+    from yuqing.migrate import is_current
+
+    if not is_current(ctx.settings.database_url):
+        fail("数据库结构不是最新版本，请先运行 yuqing init / the database schema is not current: "
+             "run `yuqing init`")

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import (app, console, err_console, fail, open_context, print_json,
+                            require_current_schema)
 from yuqing.clock import format_local
 from yuqing.db import session_scope
 from yuqing.settings import AppConfig, SettingsError
@@ -27,6 +29,7 @@ def crawl(
     from crawler.service import configured_sources, crawl_settings, stored_urls
 
     ctx = open_context()
+    require_current_schema(ctx)
     try:
         sources = [_with_queries(s, ctx.config) for s in configured_sources(ctx.config, source)
                    if s.kind != "import"]
@@ -37,8 +40,19 @@ def crawl(
         fail("没有可采集的数据源 / no crawlable sources configured")
     with session_scope(ctx.sessions) as session:
         known = stored_urls(session, [s.name for s in sources])
-    with console.status(f"正在采集 {len(sources)} 个数据源…"):
-        runs = run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  TextColumn("已抓取 {task.completed} 页"), TimeElapsedColumn(),
+                  console=err_console, transient=as_json) as bar:
+        tasks = {s.name: bar.add_task(f"采集 {s.name}", total=None) for s in sources}
+
+        def advance(name: str, event: str) -> None:
+            if event == "page":
+                bar.advance(tasks[name])
+            else:
+                bar.update(tasks[name], description=f"完成 {name}")
+
+        runs = run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
+                         progress=advance)
     if as_json:
         print_json([run.__dict__ for run in runs])
         return
