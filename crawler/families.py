@@ -52,8 +52,8 @@ class Families:
         best = max(scored, default=None)
         return best[1] if best is not None and best[0] >= neardup.THRESHOLD else None
 
-    def join(self, doc_id: int, match: int) -> int:
-        """Put ``doc_id`` in ``match``'s family; return the family's root afterwards."""
+    def join(self, doc_id: int, match: int) -> None:
+        """Put ``doc_id`` in ``match``'s family (as its root when it is the earliest)."""
         root = self.root_of(match)
         mine = self.members[doc_id]
         if mine.when < self.members[root].when:
@@ -62,9 +62,8 @@ class Families:
                     member.root = doc_id
             self.members[root].root = doc_id
             self.repointed.append((root, doc_id))
-            return doc_id
+            return
         mine.root = root
-        return root
 
 
 def link_families(session: Session, docs: Sequence[NewDoc]) -> int:

@@ -69,8 +69,7 @@ class StoragePipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if not item.get("url"):
             raise DropItem("no url")
-        if "raw_page" not in item and not (item.get("title") or item.get("content")):
-            raise DropItem(f"no title and no text: {item['url']}")
+        # Items without title and text are dropped by the worker (after extraction, for pages).
         self.buffer.append(entry_from_item(item))
         if len(self.buffer) >= self.batch_size:
             self._submit()

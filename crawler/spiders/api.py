@@ -20,9 +20,7 @@ class ApiSpider(SourceSpider):
         try:
             payload = json.loads(response.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            self.count("yuqing/errors")
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("yuqing/last_error", f"not JSON ({exc}) {response.url}")
+            self.record_error(f"not JSON ({exc}) {response.url}")
             return
         for post in parse_posts(payload, self.source.api_mapping(), system_clock()):
             yield {"url": post.url, "title": post.title, "content": post.content,

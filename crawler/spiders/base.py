@@ -57,12 +57,16 @@ class SourceSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, amount)
 
-    def on_error(self, failure: Failure) -> None:
-        """Count the failed request; one page's failure never stops the crawl."""
+    def record_error(self, message: str) -> None:
+        """Count an error of this source and keep it as the last one (shown in its health)."""
         self.count("yuqing/errors")
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("yuqing/last_error", describe_failure(failure))
-        self.logger.warning("request failed: %s", describe_failure(failure))
+        self.crawler.stats.set_value("yuqing/last_error", message)
+        self.logger.warning("%s", message)
+
+    def on_error(self, failure: Failure) -> None:
+        """Count the failed request; one page's failure never stops the crawl."""
+        self.record_error(describe_failure(failure))
 
 
 def describe_failure(failure: Failure) -> str:
@@ -77,14 +81,9 @@ def describe_failure(failure: Failure) -> str:
 
 def _load_source(name: str | None) -> SourceConfig:
     # Only for `scrapy crawl <spider> -a source=NAME`; yuqing's own runner passes the config.
-    from crawler.sources import SourcesSection
-    from yuqing.settings import load_config, load_settings, section
+    from crawler.service import configured_sources
+    from yuqing.settings import load_config, load_settings
 
     if not name:
         raise ValueError("pass the source name: scrapy crawl <spider> -a source=NAME")
-    config = load_config(load_settings())
-    sources = section(config, "sources", SourcesSection, {"sources": config.sources}).sources
-    for cfg in sources:
-        if cfg.name == name:
-            return cfg
-    raise ValueError(f"no source named {name!r} in {config.path or 'the built-in config'}")
+    return configured_sources(load_config(load_settings()), [name])[0]

@@ -19,9 +19,7 @@ class FeedSpider(SourceSpider):
         try:
             entries = parse_feed(response.body, system_clock())
         except FeedError as exc:
-            self.count("yuqing/errors")
-            assert self.crawler.stats is not None
-            self.crawler.stats.set_value("yuqing/last_error", f"{exc} {response.url}")
+            self.record_error(f"{exc} {response.url}")
             return
         for entry in entries:
             if not entry.url:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import scrapy
@@ -18,14 +18,9 @@ class SiteSpider(SourceSpider):
 
     name = "site"
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.source.urls():
-            yield scrapy.Request(url, callback=self.parse, errback=self.on_error,
-                                 cb_kwargs={"page": 1}, dont_filter=True)
-
     def parse(self, response: Response, page: int = 1, **_: Any) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
-            self.count("yuqing/errors")
+            self.record_error(f"not a text page: {response.url}")
             return
         selectors = self.source.selectors
         links = [response.urljoin(h) for h in
