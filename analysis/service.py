@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from analysis.classify import Model, classify_texts
 from analysis.cluster import (Cluster, ClusterDoc, Clusterer, Engagement, HeatPolicy, grade,
-                              load_policy, t0_of)
+                              load_policy)
 from analysis.incidents import open_incident
 from analysis.models import Classification, Incident, IncidentDocument, Severity
 from analysis.text import normalise
@@ -100,7 +100,7 @@ def _place(session: Session, relevant: Sequence[tuple[Document, Classification]]
            now: datetime, policy: HeatPolicy, result: AnalysisResult) -> None:
     names = dict(session.execute(select(Source.id, Source.name)).tuples().all())
     clusterer, by_doc = _rebuild(session, now, policy, names)
-    touched: set[str] = set()
+    placed: dict[str, list[Document]] = {}  # cluster id -> the documents this run added
     for doc, verdict in relevant:
         family = by_doc.get(doc.near_duplicate_of_id or -1)
         cdoc = _cluster_doc(doc, verdict, names)
@@ -110,9 +110,9 @@ def _place(session: Session, relevant: Sequence[tuple[Document, Classification]]
         else:
             cluster, _ = clusterer.add(cdoc, now)
         by_doc[doc.id] = cluster.id
-        touched.add(cluster.id)
-    for cluster_id in sorted(touched):
-        _persist(session, clusterer.clusters[cluster_id], now, policy, result)
+        placed.setdefault(cluster.id, []).append(doc)
+    for cluster_id in sorted(placed):
+        _persist(session, clusterer.clusters[cluster_id], placed[cluster_id], now, policy, result)
 
 
 def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str]
@@ -139,25 +139,22 @@ def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[in
     return clusterer, by_doc
 
 
-def _persist(session: Session, cluster: Cluster, now: datetime, policy: HeatPolicy,
-             result: AnalysisResult) -> None:
+def _persist(session: Session, cluster: Cluster, added: Sequence[Document], now: datetime,
+             policy: HeatPolicy, result: AnalysisResult) -> None:
+    """Grade the cluster; link the added documents to its incident, or open one for it."""
     changes = grade(cluster, policy, now)
-    if cluster.id.startswith("i"):
-        incident_id = int(cluster.id[1:])
-        known = set(session.scalars(select(IncidentDocument.document_id)
-                                    .where(IncidentDocument.incident_id == incident_id)))
-        new = [int(m.doc.id) for m in cluster.members if int(m.doc.id) not in known]
-        for rank, doc_id in enumerate(new, start=len(known)):
-            member = next(m for m in cluster.members if m.doc.id == str(doc_id))
-            session.add(IncidentDocument(incident_id=incident_id, document_id=doc_id,
-                                         added_at=now, similarity=member.similarity,
-                                         reason=member.link, rank=rank))
-        result.joined[incident_id] = new
-        result.raised += [Raise(incident_id, c.new, c.reason) for c in changes]
+    if not cluster.id.startswith("i"):
+        topic = max(cluster.members, key=lambda m: m.doc.severity.rank).doc.topic
+        incident = open_incident(session, title=cluster.title, severity=cluster.severity,
+                                 topic=topic, documents=added, now=now)
+        result.opened.append(incident.id)
         return
-    docs = [session.get(Document, int(m.doc.id)) for m in cluster.members]
-    t0, _ = t0_of(cluster)
-    topic = max(cluster.members, key=lambda m: m.doc.severity.rank).doc.topic
-    incident = open_incident(session, title=cluster.title, severity=cluster.severity,
-                             topic=topic, documents=[d for d in docs if d is not None], now=now)
-    result.opened.append(incident.id)
+    incident_id = int(cluster.id[1:])
+    members = {m.doc.id: m for m in cluster.members}
+    first_rank = len(cluster.members) - len(added)
+    for rank, doc in enumerate(added, start=first_rank):
+        member = members[str(doc.id)]
+        session.add(IncidentDocument(incident_id=incident_id, document_id=doc.id, added_at=now,
+                                     similarity=member.similarity, reason=member.link, rank=rank))
+    result.joined[incident_id] = [doc.id for doc in added]
+    result.raised += [Raise(incident_id, c.new, c.reason) for c in changes]
