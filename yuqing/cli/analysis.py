@@ -39,10 +39,10 @@ def classify(file: Path | None = typer.Argument(None, help="JSON Lines 文件；
 
     stream = file.open(encoding="utf-8") if file else sys.stdin
     items = list(_lines(stream))
-    marked = [None if isinstance(i, dict) and "__error__" in i else i for i in items]
     try:
-        results = classify_texts(x if x is not None else 0 for x in marked)
-        for item, result in zip(items, results):
+        # An unparsable line reaches the classifier as an item without text (an error there
+        # too); its own message replaces that one.
+        for item, result in zip(items, classify_texts(items)):
             if isinstance(item, dict) and "__error__" in item:
                 result = {"error": item["__error__"]}
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
