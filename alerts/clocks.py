@@ -96,7 +96,7 @@ from alerts.models import ClockKind, ClockState
 from alerts.policy import ClockRuleSpec, Policy
 from analysis import t0 as analysis_t0
 from analysis.models import Severity
-from yuqing.clock import SHANGHAI
+from yuqing.clock import SHANGHAI, ensure_aware
 
 # Which publication kinds meet which clock. A press conference releases authoritative
 # information, so it also meets the 5-hour statement; a statement or press conference is a
@@ -125,15 +125,8 @@ class StepKind(StrEnum):
     OVERDUE = "overdue"
 
 
-def aware(value: datetime, name: str) -> datetime:
-    """``value`` in UTC; raises ``ValueError`` naming ``name`` when it is naive."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} is a naive datetime ({value.isoformat()}); pass an aware one")
-    return value.astimezone(timezone.utc)
-
-
 def _aware_or_none(value: datetime | None, name: str) -> datetime | None:
-    return None if value is None else aware(value, name)
+    return None if value is None else ensure_aware(value, name)
 
 
 @dataclass(frozen=True)
@@ -225,13 +218,14 @@ class IncidentView:
     def __post_init__(self) -> None:
         # Normalise to UTC once, so the functions below compare plain values.
         set_ = object.__setattr__
-        set_(self, "t_detected", aware(self.t_detected, "t_detected"))
+        set_(self, "t_detected", ensure_aware(self.t_detected, "t_detected"))
         for name in ("t_event", "t_first_post", "t_graded", "closed_at"):
             set_(self, name, _aware_or_none(getattr(self, name), name))
-        history = [(Severity(s), aware(at, "severity_history")) for s, at in self.severity_history]
+        history = [(Severity(s), ensure_aware(at, "severity_history"))
+                   for s, at in self.severity_history]
         set_(self, "severity_history", tuple(sorted(history, key=lambda entry: entry[1])))
         set_(self, "responses", tuple(
-            (ClockKind(kind), aware(at, "responses")) for kind, at in self.responses))
+            (ClockKind(kind), ensure_aware(at, "responses")) for kind, at in self.responses))
         set_(self, "waived", MappingProxyType(dict(self.waived)))
 
 
@@ -275,18 +269,18 @@ def choose_t0(t_event: datetime | None, t_first_post: datetime | None,
               t_detected: datetime) -> tuple[datetime, T0Source]:
     """The start of legal clocks and its source (the rule lives in ``analysis.t0``)."""
     t0, source = analysis_t0.choose_t0(t_event, t_first_post, t_detected)
-    return aware(t0, source), T0Source(source)
+    return ensure_aware(t0, source), T0Source(source)
 
 
 def due_at(t0: datetime, rule: ClockRule) -> datetime:
     """When the clock falls due; for a follow-up pass its anchor as ``t0``."""
-    return aware(t0, "t0") + rule.due_after
+    return ensure_aware(t0, "t0") + rule.due_after
 
 
 def status_at(t0: datetime, met_at: datetime | None, rule: ClockRule, now: datetime,
               waived: bool = False) -> ClockState:
     """The state of one clock at ``now`` (see the module docstring for the boundaries)."""
-    now = aware(now, "now")
+    now = ensure_aware(now, "now")
     due = due_at(t0, rule)
     met = _aware_or_none(met_at, "met_at")
     if waived:
@@ -375,7 +369,7 @@ def _pick(sources: list[_Source]) -> _Source:
 
 def clocks_for(incident: IncidentView, policy: Policy, now: datetime) -> list[ClockView]:
     """Every clock of ``incident`` at ``now``: legal clocks by kind, then follow-ups 1..n."""
-    now = aware(now, "now")
+    now = ensure_aware(now, "now")
     levels = reached_levels(incident.severity_history, now)
     t0, source = choose_t0(incident.t_event, incident.t_first_post, incident.t_detected)
     top = levels[-1][0] if levels else None
@@ -507,7 +501,7 @@ def plan(clock: ClockView) -> Iterator[Step]:
 
 def steps_between(clock: ClockView, since: datetime, until: datetime) -> list[Step]:
     """Steps of a notifying clock with ``since < at <= until``."""
-    since, until = aware(since, "since"), aware(until, "until")
+    since, until = ensure_aware(since, "since"), ensure_aware(until, "until")
     if not clock.notifies:
         return []
     found: list[Step] = []
@@ -522,7 +516,7 @@ def steps_between(clock: ClockView, since: datetime, until: datetime) -> list[St
 def next_steps(clock: ClockView, now: datetime) -> tuple[Step, ...]:
     """The steps after ``now``: remaining reminders and due, then overdue notices up to and
     including the first overdue one (the rest repeat at ``rule.overdue_every``)."""
-    now = aware(now, "now")
+    now = ensure_aware(now, "now")
     if not clock.notifies:
         return ()
     upcoming: list[Step] = []
@@ -540,7 +534,7 @@ def steps_due(clocks: Iterable[ClockView], since: datetime, now: datetime) -> li
 
     ``clocks`` should come from ``clocks_for(..., now)``: whether a clock still notifies is
     judged at the time it was computed."""
-    since, now = aware(since, "since"), aware(now, "now")
+    since, now = ensure_aware(since, "since"), ensure_aware(now, "now")
     found = [step for clock in clocks for step in steps_between(clock, since, now)]
     return sorted(found, key=lambda step: (step.at, step.step_id))
 
@@ -567,7 +561,7 @@ def steps_to_fire(clocks: Iterable[ClockView], since: datetime, now: datetime) -
 
 def next_check_at(clocks: Iterable[ClockView], now: datetime) -> datetime | None:
     """The next instant after ``now`` when a step falls or a state changes; None: nothing left."""
-    now = aware(now, "now")
+    now = ensure_aware(now, "now")
     times = [t for clock in clocks if clock.notifies for t in _changes(clock, now) if t > now]
     return min(times, default=None)
 

@@ -40,10 +40,11 @@ class ManualClock:
         return self.current
 
 
-def ensure_aware(value: datetime) -> datetime:
-    """Return ``value`` in UTC; refuse naive datetimes instead of guessing a zone."""
+def ensure_aware(value: datetime, name: str = "value") -> datetime:
+    """Return ``value`` in UTC; a naive one raises ``ValueError`` naming ``name`` instead of
+    having a zone guessed for it."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value.isoformat()} where an aware one is required")
+        raise ValueError(f"{name} is a naive datetime ({value.isoformat()}); pass an aware one")
     return value.astimezone(timezone.utc)
 
 
