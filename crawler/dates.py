@@ -8,26 +8,34 @@ Rules the parser keeps:
 
 - A time without an offset is Beijing time (Asia/Shanghai); an explicit ``Z``/``+08:00`` wins.
 - The first readable date-time in the text is taken (labels such as ``发布日期：`` around it are
-  fine); a match that is impossible (2017-02-30), too old or in the future is skipped.
-- ``刚刚`` is a weak hint, used only when the text holds no other date-time: it is also an
-  ordinary word in prose.
-- A missing year comes from ``now`` in Beijing time, moved back one year when the result would
-  lie in the future; two-digit years are never guessed.
-- Nothing is ever returned that lies more than ``FUTURE_TOLERANCE`` after ``now`` or before
-  ``MIN_YEAR``; unreadable or impossible input gives None, never an exception.
+  fine); a match that is impossible (2017-02-30) or too old is skipped.
+- A date with a year is read as written, even when it lies ahead of ``now``: sites run clocks
+  minutes or hours fast, and moving such a date to another year invents a time nobody printed.
+  ``is_future`` tells a caller (T0, the extract command) that a kept time is ahead of its fetch.
+- ``刚刚`` and a bare day word (``今天``, ``昨天``, ``前天``) are weak hints, used only when the text
+  holds no other date-time: they are also ordinary words in prose. A bare day word is a day,
+  not an instant (``ParsedTime.day_only``).
+- Only text without a year uses the year-less rule: the most recent occurrence of that month and
+  day (Beijing calendar) that is not beyond ``now`` plus ``FUTURE_TOLERANCE``, which may be next
+  year's just after a Beijing New Year or last year's; two-digit years are never guessed.
+- Relative and year-less forms never give a time beyond ``now`` plus ``FUTURE_TOLERANCE``; no
+  form gives one before ``MIN_YEAR``; unreadable or impossible input gives None, never an
+  exception.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# Clock skew between a site and us: a page stamped a few minutes "ahead" is still believable;
-# anything later is a misreading (or a misconfigured site) and must not become a publish time.
+# Clock skew between a site and us: a page stamped a few minutes "ahead" is still believable.
+# A year-less or relative reading beyond it is refused; a dated one beyond it is kept and
+# flagged by ``is_future``.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MIN_YEAR = 1990
 
@@ -97,12 +105,14 @@ PARTIAL_CN = re.compile(
     re.VERBOSE,
 )
 
-# 今天 12:30 / 昨天 08:15 / 前天 10:00: a Beijing calendar day plus a REQUIRED time (``今天`` alone
-# is too common a word in article text to stand for a publish time).
-DAY_WORD = re.compile(
-    rf"(?P<word>今天|今日|昨天|昨日|前天){_DATE_TIME_GAP}{_TIME}",
-    re.VERBOSE,
-)
+# 今天 12:30 / 昨天 08:15 / 前天 10:00: a Beijing calendar day plus a time (strong).
+# ``前天`` is not read inside 目前天…/当前天…/提前天…, nor as the 前天 of 前天津市….
+_DAY_WORDS = r"(?P<word>今天|今日|昨天|昨日|(?<![目当提之此日])前天(?!津))"
+DAY_WORD = re.compile(rf"{_DAY_WORDS}{_DATE_TIME_GAP}{_TIME}", re.VERBOSE)
+
+# 今天 / 昨天 / 前天 alone: that Beijing day, as a day (weak, like 刚刚: ``今天`` is also prose).
+# Not when a time follows: ``今天 23:00`` refused as the future must not become "today".
+BARE_DAY_WORD = re.compile(rf"{_DAY_WORDS}(?!{_DATE_TIME_GAP}{_TIME})", re.VERBOSE)
 
 # 5分钟前 / 半小时前 / 3天前 / 30秒前 / 两周前: an amount back from ``now``. Months and years are not
 # read: ``3个月前`` is too vague to become a timestamp.
@@ -133,12 +143,27 @@ _LAST_USABLE_NOW = datetime(9999, 12, 30, tzinfo=timezone.utc)
 Builder = Callable[[re.Match[str], datetime], datetime | None]
 
 
+@dataclass(frozen=True)
+class ParsedTime:
+    """A publish time as read: aware UTC ``value``; ``day_only`` when the text gave a calendar
+    day without a time of day (``value`` is then that day's Beijing midnight)."""
+
+    value: datetime
+    day_only: bool = False
+
+
 def parse_cn_datetime(text: str, now: datetime) -> datetime | None:
     """Parse the first date-time in ``text`` into an aware UTC datetime.
 
-    ``now`` (aware) anchors relative and year-less forms. None means no readable, possible,
-    non-future date-time was found; the function does not raise on any ``text``.
+    ``now`` (aware) anchors relative and year-less forms. None means no readable, possible
+    date-time was found; the function does not raise on any ``text``.
     """
+    parsed = read_cn_datetime(text, now)
+    return parsed.value if parsed is not None else None
+
+
+def read_cn_datetime(text: str, now: datetime) -> ParsedTime | None:
+    """Like ``parse_cn_datetime``, keeping whether the text gave only a day."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if not text:
@@ -146,29 +171,47 @@ def parse_cn_datetime(text: str, now: datetime) -> datetime | None:
     # A sentinel "far future" reference near datetime.max would overflow zone arithmetic.
     now = min(now, _LAST_USABLE_NOW)
     folded = text.translate(_FOLD)
-    best: tuple[int, datetime] | None = None
-    for pattern, builder in _STRONG:
-        found = _first_valid(pattern, builder, folded, now)
-        if found is not None and (best is None or found[0] < best[0]):
-            best = found
+    best = _leftmost(_STRONG, folded, now)
     if best is None:
-        best = _first_valid(JUST_NOW, _build_just_now, folded, now)
+        best = _leftmost(_WEAK, folded, now)
     return best[1] if best is not None else None
 
 
-def _first_valid(
-    pattern: re.Pattern[str], builder: Builder, text: str, now: datetime
-) -> tuple[int, datetime] | None:
-    """The leftmost match of ``pattern`` that builds a believable datetime, with its position."""
+def is_future(published: datetime, fetched: datetime, skew: timedelta = FUTURE_TOLERANCE) -> bool:
+    """True when ``published`` lies more than ``skew`` after ``fetched`` (both aware): a time
+    the page could not have had when we read it, kept as printed but not to be trusted."""
+    return published > fetched + skew
+
+
+_Rule = tuple[re.Pattern[str], Builder, bool]  # pattern, builder, "may lie in the future"
+
+
+def _leftmost(rules: tuple[_Rule, ...], text: str, now: datetime) -> tuple[int, ParsedTime] | None:
+    best: tuple[int, ParsedTime] | None = None
+    for pattern, builder, dated in rules:
+        found = _first_valid(pattern, builder, dated, text, now)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+    return best
+
+
+def _first_valid(pattern: re.Pattern[str], builder: Builder, dated: bool, text: str,
+                 now: datetime) -> tuple[int, ParsedTime] | None:
+    """The leftmost match of ``pattern`` that builds a believable datetime, with its position.
+
+    ``dated`` forms carry their year and are kept however far ahead of ``now`` they lie."""
     for match in pattern.finditer(text):
         value = builder(match, now)
-        if value is not None and _believable(value, now):
-            return match.start(), value.astimezone(timezone.utc)
+        if value is not None and value.year >= MIN_YEAR and (dated or value <= _latest(now)):
+            return match.start(), ParsedTime(value.astimezone(timezone.utc), _day_only(match))
     return None
 
 
-def _believable(value: datetime, now: datetime) -> bool:
-    return value.year >= MIN_YEAR and value <= _latest(now)
+def _day_only(match: re.Match[str]) -> bool:
+    """A calendar day without a time of day (2017年8月9日, 8月9日, a bare 昨天)."""
+    if match.re is BARE_DAY_WORD:
+        return True
+    return "hour" in match.re.groupindex and match["hour"] is None  # 刚刚, 5分钟前: instants
 
 
 def _latest(now: datetime) -> datetime:
@@ -182,9 +225,10 @@ def _build_absolute(match: re.Match[str], now: datetime) -> datetime | None:
 
 
 def _build_partial(match: re.Match[str], now: datetime) -> datetime | None:
-    """Month-day with ``now``'s Beijing year, or the year before when that lies in the future."""
+    """Month-day in the latest year that does not put it beyond ``now`` plus the tolerance:
+    ``now``'s Beijing year, the next one (a page minutes ahead across New Year) or the last."""
     year = now.astimezone(SHANGHAI).year
-    for candidate_year in (year, year - 1):
+    for candidate_year in (year + 1, year, year - 1):
         day = _make_date(candidate_year, int(match["month"]), int(match["day"]))
         value = _combine(day, match) if day is not None else None
         if value is not None and value <= _latest(now):
@@ -196,6 +240,12 @@ def _build_day_word(match: re.Match[str], now: datetime) -> datetime | None:
     # Calendar days are Beijing days: 昨天 read at 00:30 Beijing is the Beijing day before.
     today = now.astimezone(SHANGHAI).date()
     return _combine(today - timedelta(days=_DAY_WORD_OFFSET[match["word"]]), match)
+
+
+def _build_bare_day_word(match: re.Match[str], now: datetime) -> datetime | None:
+    today = now.astimezone(SHANGHAI).date()
+    day = today - timedelta(days=_DAY_WORD_OFFSET[match["word"]])
+    return datetime.combine(day, time(0, 0), tzinfo=SHANGHAI)
 
 
 def _build_ago(match: re.Match[str], now: datetime) -> datetime | None:
@@ -286,11 +336,15 @@ def _zone(tz: str) -> timezone | None:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-_STRONG: tuple[tuple[re.Pattern[str], Builder], ...] = (
-    (ABSOLUTE_NUMERIC, _build_absolute),
-    (ABSOLUTE_CN, _build_absolute),
-    (PARTIAL_NUMERIC, _build_partial),
-    (PARTIAL_CN, _build_partial),
-    (DAY_WORD, _build_day_word),
-    (AGO, _build_ago),
+_STRONG: tuple[_Rule, ...] = (
+    (ABSOLUTE_NUMERIC, _build_absolute, True),
+    (ABSOLUTE_CN, _build_absolute, True),
+    (PARTIAL_NUMERIC, _build_partial, False),
+    (PARTIAL_CN, _build_partial, False),
+    (DAY_WORD, _build_day_word, False),
+    (AGO, _build_ago, False),
+)
+_WEAK: tuple[_Rule, ...] = (
+    (JUST_NOW, _build_just_now, False),
+    (BARE_DAY_WORD, _build_bare_day_word, False),
 )

@@ -35,12 +35,12 @@ from lxml import etree
 from parsel import Selector
 
 from crawler import xpaths
-from crawler.dates import parse_cn_datetime
+from crawler.dates import ParsedTime, is_future, read_cn_datetime
 from crawler.encoding import decode_html
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# parse_cn_datetime needs a reference time; without ``now`` only dates carrying a year are read,
-# and a far-future reference keeps them from being refused as "in the future".
+# read_cn_datetime needs a reference time; without ``now`` only dates carrying a year are read
+# (they are read as written whatever the reference).
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -50,12 +50,16 @@ _JSON_TIME = re.compile(
     r"\s*[:=]\s*[\"']([^\"']{8,40})[\"']",
     re.IGNORECASE,
 )
+# Year-less and relative forms; never a piece of a date that has its year (``2026-12-02 14:00``
+# is not ``12-02 14:00``, whichever year that would give).
 _RELATIVE_CANDIDATE = re.compile(
-    r"\d{1,2}\s*(?:分钟|小时|天)前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}"
-    r"|\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}"
+    r"\d{1,2}\s*(?:分钟|小时|天)前|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}"
+    r"|(?<![\d./-])\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}"
+    r"|(?<![\d年])(?<!年\s)\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2}"
 )
 _DIGIT = re.compile(r"\d")
 _HAS_CLOCK = re.compile(r"\d{1,2}\s*[:：时]\s*\d{1,2}")
+_FORMAT_CLOCK = re.compile(r"%[HIMX]")  # a strptime format that reads a time of day
 _NEAR_TITLE_BLOCKS = 12
 _MAX_TITLE = 200
 _MAX_BYLINE = 80  # characters: bylines are short lines
@@ -79,12 +83,14 @@ class SiteSelectors:
 
 @dataclass(frozen=True)
 class ArticleDraft:
-    """What a page says about itself; ``published_at`` is aware UTC or None when not found."""
+    """What a page says about itself; ``published_at`` is aware UTC or None when not found,
+    ``published_day_only`` when the page gave a day without a time of day."""
 
     title: str = ""
     published_at: datetime | None = None
     author: str | None = None
     content: str = ""
+    published_day_only: bool = False
 
 
 @dataclass
@@ -120,7 +126,9 @@ def extract_article(
     content = _selected_content(root, site.content)
     if content is None:
         content = auto_content(root, title)
-    return ArticleDraft(title=title, published_at=published, author=author or None, content=content)
+    return ArticleDraft(title=title, published_at=published.value if published else None,
+                        author=author or None, content=content,
+                        published_day_only=published is not None and published.day_only)
 
 
 def extract_file(path: Path, now: datetime) -> ArticleDraft:
@@ -129,15 +137,20 @@ def extract_file(path: Path, now: datetime) -> ArticleDraft:
     return extract_article(page.text, path.resolve().as_uri(), now=now)
 
 
-def draft_to_json(draft: ArticleDraft) -> dict[str, str | None]:
-    """JSON-ready fields; the publish time as ISO 8601 in Beijing time (``+08:00``)."""
-    published = draft.published_at.astimezone(SHANGHAI).isoformat() if draft.published_at else None
-    return {
-        "title": draft.title,
-        "published_at": published,
-        "author": draft.author,
-        "content": draft.content,
+def draft_to_json(draft: ArticleDraft, now: datetime | None = None) -> dict[str, str | bool | None]:
+    """JSON-ready fields; the publish time as ISO 8601 in Beijing time (``+08:00``), with
+    ``published_precision`` (``day`` or ``time``) and, given the time the page was read
+    (``now``), ``published_in_future`` (kept as printed, see ``crawler.dates.is_future``)."""
+    data: dict[str, str | bool | None] = {
+        "title": draft.title, "published_at": None, "published_precision": None,
+        "author": draft.author, "content": draft.content,
     }
+    if draft.published_at is not None:
+        data["published_at"] = draft.published_at.astimezone(SHANGHAI).isoformat()
+        data["published_precision"] = "day" if draft.published_day_only else "time"
+        if now is not None:
+            data["published_in_future"] = is_future(draft.published_at, now)
+    return data
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -185,7 +198,7 @@ def _selected_text(root: lxml.html.HtmlElement, query: str | None) -> str:
     return ""
 
 
-def _selected_time(root: lxml.html.HtmlElement, site: SiteSelectors, now: datetime | None) -> datetime | None:
+def _selected_time(root: lxml.html.HtmlElement, site: SiteSelectors, now: datetime | None) -> ParsedTime | None:
     text = _selected_text(root, site.published_at)
     if not text:
         return None
@@ -196,7 +209,7 @@ def _selected_time(root: lxml.html.HtmlElement, site: SiteSelectors, now: dateti
             except ValueError:
                 continue
             local = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-            return local.astimezone(timezone.utc)
+            return ParsedTime(local.astimezone(timezone.utc), day_only=not _FORMAT_CLOCK.search(fmt))
     return _read_time(text, now, allow_relative=True)
 
 
@@ -277,25 +290,26 @@ def auto_published_at(
     title: str,
     blocks: list[_Block],
     now: datetime | None,
-) -> datetime | None:
+) -> ParsedTime | None:
     """Meta/structured time, then printed near the title, then anywhere, then the URL.
 
     A date-only meta value (``publishdate=2022-02-13``) is kept as a fallback while the page is
     searched for a printed time on that same day, which is more precise.
     """
-    day_only: datetime | None = None
+    day_only: ParsedTime | None = None
     for raw in _structured_times(root, html):
         value = _read_time(raw, now, allow_relative=False)
         if value is not None and _HAS_CLOCK.search(raw):
             return value
         day_only = day_only or value
     printed = _printed_time(blocks, title, now)
-    if printed is not None and (day_only is None or _local_day(printed) == _local_day(day_only)):
+    if printed is not None and (day_only is None or
+                                _local_day(printed.value) == _local_day(day_only.value)):
         return printed
     return day_only or printed or _url_date(url)
 
 
-def _printed_time(blocks: list[_Block], title: str, now: datetime | None) -> datetime | None:
+def _printed_time(blocks: list[_Block], title: str, now: datetime | None) -> ParsedTime | None:
     start = _title_index(blocks, title)
     if start is not None:
         window = blocks[start : start + _NEAR_TITLE_BLOCKS] + blocks[max(0, start - 4) : start]
@@ -345,24 +359,24 @@ def _ld_json_dates(text: str) -> Iterator[str]:
             stack.extend(item)
 
 
-def _read_time(text: str, now: datetime | None, allow_relative: bool, need_clock: bool = False) -> datetime | None:
+def _read_time(text: str, now: datetime | None, allow_relative: bool, need_clock: bool = False) -> ParsedTime | None:
     """The first date-time in ``text``; relative forms only when ``now`` is known."""
     reference = now or _FAR_FUTURE
     for match in xpaths.DATE_CANDIDATE.finditer(text):
         if need_clock and not _HAS_CLOCK.search(match.group(0)):
             continue
         # keep an explicit offset that follows the matched time (2020-02-19T10:00:00+08:00)
-        value = parse_cn_datetime(text[match.start() : match.end() + 7], reference)
+        value = read_cn_datetime(text[match.start() : match.end() + 7], reference)
         if value is not None:
             return value
     if allow_relative and now is not None and not need_clock:
         relative = _RELATIVE_CANDIDATE.search(text)
         if relative:
-            return parse_cn_datetime(relative.group(0), now)
+            return read_cn_datetime(relative.group(0), now)
     return None
 
 
-def _url_date(url: str) -> datetime | None:
+def _url_date(url: str) -> ParsedTime | None:
     match = xpaths.URL_DATE.search(url)
     if match is None:
         return None
@@ -370,7 +384,7 @@ def _url_date(url: str) -> datetime | None:
         day = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=SHANGHAI)
     except ValueError:
         return None
-    return day.astimezone(timezone.utc)
+    return ParsedTime(day.astimezone(timezone.utc), day_only=True)
 
 
 def _title_index(blocks: list[_Block], title: str) -> int | None:

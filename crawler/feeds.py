@@ -17,6 +17,8 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 _TAGS = re.compile(r"<[^>]+>")
+_HTML = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+_FEED_ROOTS = (f"{ATOM}feed", "rss", "rdf", "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF")
 
 
 class FeedError(ValueError):
@@ -33,19 +35,43 @@ class FeedEntry:
 
 
 def parse_feed(body: bytes, now: datetime) -> list[FeedEntry]:
-    """Entries of an RSS 2.0 or Atom document (the XML declaration gives the encoding)."""
+    """Entries of an RSS 2.0 or Atom document (the XML declaration gives the encoding).
+
+    Small slips (a bare ``&``) are recovered; a document that is not a feed (an HTML page) or
+    that ends before its elements close (a truncated transfer or file) raises ``FeedError``:
+    what such a body yields is not what the feed holds, and a source reading it has failed.
+    """
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise FeedError(f"not XML: {exc}") from None
+        raise FeedError(f"不是 XML / not XML: {exc}") from None
     if root is None:
-        raise FeedError("empty or unreadable feed")
+        raise FeedError("订阅源为空或无法读取 / empty or unreadable feed")
+    if root.tag not in _FEED_ROOTS:
+        name = etree.QName(root).localname
+        if name.lower() == "html" or _HTML.search(body[:4096]):
+            raise FeedError("不是 RSS/Atom 订阅源：这是网页（<html>）/ not a feed: an HTML page")
+        raise FeedError(f"不是 RSS/Atom 订阅源：根元素为 <{name}> / not a feed: root element <{name}>")
+    cut = _truncation(body, parser)
+    if cut is not None:
+        raise FeedError(f"订阅源不完整（内容被截断）/ feed truncated: {cut}")
     if root.tag == f"{ATOM}feed":
         return [_atom_entry(e, now) for e in root.iter(f"{ATOM}entry")]
-    if root.tag in ("rss", "rdf", "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF"):
-        return [_rss_item(e, now) for e in root.iter("item", "{http://purl.org/rss/1.0/}item")]
-    raise FeedError(f"unknown feed root element <{etree.QName(root).localname}>")
+    return [_rss_item(e, now) for e in root.iter("item", "{http://purl.org/rss/1.0/}item")]
+
+
+def _truncation(body: bytes, parser: etree.XMLParser) -> str | None:
+    """Why the document looks cut short, or None: elements left open at its end (libxml2's
+    "Premature end of data"), or a last byte that is not the ``>`` every complete document
+    ends with (trailing spaces, and the NULs of UTF-16, aside)."""
+    unclosed = next((str(e.message).strip() for e in parser.error_log
+                     if e.type_name == "ERR_TAG_NOT_FINISHED"), None)
+    if unclosed is not None:
+        return unclosed
+    if not body.rstrip(b" \t\r\n\x00").endswith(b">"):
+        return "the document does not end with a closing tag"
+    return None
 
 
 def strip_markup(text: str | None) -> str:

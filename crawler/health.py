@@ -23,14 +23,20 @@ class HealthChange:
     gap_id: int
 
 
+def run_failed(*, items: int, errors: int, pages: int) -> bool:
+    """A run failed when it had errors, stored nothing and could use none of its pages
+    (``pages``: pages read without an error; robots.txt is not a page of the source)."""
+    return errors > 0 and pages == 0 and items == 0
+
+
 def record_run(session: Session, source_id: int, *, items: int, errors: int, pages: int,
                last_error: str | None, now: datetime) -> Source:
-    """Update a source after a crawl; a run with errors and nothing fetched is a failure."""
+    """Update a source after a crawl; a failed run (``run_failed``) counts toward
+    ``max_failures`` and leaves the last success where it was."""
     source = session.get(Source, source_id)
     if source is None:
         raise LookupError(f"source {source_id} does not exist")
-    failed = errors > 0 and pages <= errors and items == 0
-    if failed:
+    if run_failed(items=items, errors=errors, pages=pages):
         source.consecutive_failures += 1
         source.last_error = last_error
     else:
@@ -50,10 +56,15 @@ def is_healthy(source: Source, now: datetime) -> bool:
     return unhealthy_reason(source, now) is None
 
 
+def failure_limit(source: Source) -> int:
+    """The source's ``max_failures``: failed runs in a row that make it unhealthy."""
+    return int((source.config or {}).get("max_failures", 3))
+
+
 def unhealthy_reason(source: Source, now: datetime) -> str | None:
     """Why the source is unhealthy at ``now`` (in Chinese, for the admin), or None."""
     config = source.config or {}
-    limit = int(config.get("max_failures", 3))
+    limit = failure_limit(source)
     if source.consecutive_failures >= limit:
         return f"连续 {source.consecutive_failures} 次采集失败：{source.last_error or '未知错误'}"
     last_item = source.last_item_at or source.created_at

@@ -19,10 +19,9 @@ from scrapy.exceptions import DropItem
 from crawler.extract import SiteSelectors
 from crawler.health import record_run
 from crawler.sources import sync_sources
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceSpider, crawl_clock, pages_usable
 from crawler.worker import BatchResult, RawPage, entry_from_item, store_batch
 from crawler.store import Item
-from yuqing.clock import system_clock
 from yuqing.db import make_engine, make_sessionmaker, session_scope
 from yuqing.settings import load_settings
 
@@ -43,6 +42,7 @@ class StoragePipeline:
         self.source_id: int | None = None
         self.selectors = SiteSelectors()
         self.totals = BatchResult()
+        self.clock = crawl_clock(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -59,7 +59,7 @@ class StoragePipeline:
         if isinstance(spider, SourceSpider):
             self.selectors = spider.selectors()
             with session_scope(make_sessionmaker(engine)) as session:
-                self.source_id = sync_sources(session, [spider.source], system_clock())[0].id
+                self.source_id = sync_sources(session, [spider.source], self.clock())[0].id
         engine.dispose()
         if self.use_worker:
             # spawn, not fork: the crawl process runs threads and a reactor.
@@ -91,15 +91,15 @@ class StoragePipeline:
             with session_scope(make_sessionmaker(engine)) as session:
                 record_run(session, self.source_id, items=self.totals.new,
                            errors=int(stats.get_value("yuqing/errors", 0)),
-                           pages=int(stats.get_value("response_received_count", 0)),
-                           last_error=stats.get_value("yuqing/last_error"), now=system_clock())
+                           pages=pages_usable(stats.get_stats()),
+                           last_error=stats.get_value("yuqing/last_error"), now=self.clock())
             engine.dispose()
 
     def _submit(self) -> None:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        args = (self.database_url, self.source_id, batch, self.selectors, system_clock())
+        args = (self.database_url, self.source_id, batch, self.selectors, self.clock())
         if self.executor is None:
             self._record(store_batch(*args))
             return

@@ -14,9 +14,10 @@ from scrapy.settings import Settings as ScrapySettings
 from twisted.internet.defer import Deferred
 
 from crawler import scrapy_settings
+from crawler.health import run_failed
 from crawler.sources import SourceConfig
 from crawler.spiders.api import ApiSpider
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceSpider, pages_read, pages_usable
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.search import SearchSpider
 from crawler.spiders.site import SiteSpider
@@ -52,6 +53,7 @@ class SourceRun:
     reprints: int
     errors: int
     last_error: str | None
+    failed: bool  # counted toward the source's max_failures (crawler.health.run_failed)
 
 
 def scrapy_settings_for(database_url: str, overrides: dict[str, object] | None = None
@@ -109,12 +111,15 @@ def _report_progress(crawler: Crawler, name: str, progress: Progress) -> None:
 
 def _summary(source: SourceConfig, crawler: Crawler) -> SourceRun:
     stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    pages, new, errors = pages_read(stats), int(stats.get("yuqing/new", 0)), int(
+        stats.get("yuqing/errors", 0))
     return SourceRun(
         source=source.name,
-        pages=int(stats.get("response_received_count", 0)),
-        new=int(stats.get("yuqing/new", 0)),
+        pages=pages,
+        new=new,
         duplicates=int(stats.get("yuqing/duplicates", 0)),
         reprints=int(stats.get("yuqing/reprints", 0)),
-        errors=int(stats.get("yuqing/errors", 0)),
+        errors=errors,
         last_error=stats.get("yuqing/last_error"),
+        failed=run_failed(items=new, errors=errors, pages=pages_usable(stats)),
     )

@@ -1,5 +1,9 @@
 """Storing crawled items as Documents: canonical URLs, exact-duplicate drops, batches.
 
+An item with an identity of its own (``Item.keyed``: a 12345 ticket id) is never dropped for
+its text: complaints repeated word for word by different citizens are the signal. It is stored
+and linked to the earliest document with the same text; only its own id makes it a duplicate.
+
 A batch is one unit of work: either every new document of it is stored or none is, so a crash
 mid-batch loses only what was not yet acknowledged, and the rerun inserts each item once.
 """
@@ -12,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from w3lib.url import canonicalize_url, url_query_cleaner
 
@@ -50,6 +54,7 @@ class Item:
     comments: int = 0
     likes: int = 0
     raw: bytes | None = None
+    keyed: bool = False  # the URL is the item's own id: same text is linked, not dropped
 
 
 @dataclass
@@ -57,6 +62,7 @@ class StoreResult:
     new: list[int] = field(default_factory=list)
     duplicates: int = 0
     reprints: int = 0
+    same_text: int = 0  # keyed items stored although their text was already known
 
 
 def store_items(session: Session, source_id: int | None, items: list[Item],
@@ -70,11 +76,15 @@ def store_items(session: Session, source_id: int | None, items: list[Item],
         select(Document.url).where(Document.url.in_([u for u, _, _ in prepared]))))
     known_hashes = set(session.scalars(
         select(Document.content_hash).where(Document.content_hash.in_([h for _, h, _ in prepared]))))
-    rows, fresh = [], []
+    rows: list[dict[str, object]] = []
+    fresh: list[Item] = []
+    twins: set[int] = set()  # positions in ``rows`` whose text was already known
     for url, digest, item in prepared:
-        if url in known_urls or digest in known_hashes:
+        if url in known_urls or (digest in known_hashes and not item.keyed):
             result.duplicates += 1
             continue
+        if digest in known_hashes:
+            twins.add(len(rows))
         known_urls.add(url)
         known_hashes.add(digest)
         rows.append(_row(source_id, url, digest, item, now))
@@ -87,7 +97,28 @@ def store_items(session: Session, source_id: int | None, items: list[Item],
     result.reprints = link_families(session, [
         NewDoc(i, item.published_at or now, f"{item.title}\n{item.content}")
         for i, item in zip(ids, fresh)])
+    result.same_text = len(twins)
+    result.reprints += _link_same_text(session, [ids[i] for i in sorted(twins)])
     return result
+
+
+def _link_same_text(session: Session, doc_ids: list[int]) -> int:
+    """Link each new document to the family of the earliest stored document with its exact
+    text, unless fingerprinting already linked it (short texts have no fingerprint)."""
+    if not doc_ids:
+        return 0
+    mine = {doc_id: digest for doc_id, digest in session.execute(
+        select(Document.id, Document.content_hash)
+        .where(Document.id.in_(doc_ids), Document.near_duplicate_of_id.is_(None)))}
+    first: dict[str, int] = {}
+    for doc_id, digest, root in session.execute(
+            select(Document.id, Document.content_hash, Document.near_duplicate_of_id)
+            .where(Document.content_hash.in_(set(mine.values()))).order_by(Document.id)):
+        first.setdefault(digest, root or doc_id)
+    links = [{"id": i, "near_duplicate_of_id": first[d]} for i, d in mine.items() if first[d] != i]
+    if links:
+        session.execute(update(Document), links)
+    return len(links)
 
 
 def _row(source_id: int | None, url: str, digest: str, item: Item, now: datetime

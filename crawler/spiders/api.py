@@ -10,7 +10,6 @@ from scrapy.http import Response
 
 from crawler.api import parse_posts
 from crawler.spiders.base import SourceSpider
-from yuqing.clock import system_clock
 
 
 class ApiSpider(SourceSpider):
@@ -22,7 +21,8 @@ class ApiSpider(SourceSpider):
         except (ValueError, UnicodeDecodeError) as exc:
             self.record_error(f"not JSON ({exc}) {response.url}")
             return
-        for post in parse_posts(payload, self.source.api_mapping(), system_clock()):
+        self.page_read()
+        for post in parse_posts(payload, self.source.api_mapping(), self.now()):
             yield {"url": post.url, "title": post.title, "content": post.content,
                    "author": post.author, "published_at": post.published_at,
                    "platform": self.source.platform, "reposts": post.reposts,

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from crawler.extract import SiteSelectors
 from crawler.sources import SourceConfig
 from crawler.store import canonical_url
 from crawler.worker import RawPage
+from yuqing.clock import Clock, ensure_aware, system_clock
+
+
+def crawl_clock(settings: BaseSettings) -> Clock:
+    """The crawl's clock: the real one, or the fixed ``YUQING_NOW`` (ISO 8601 with an offset)
+    that ``yuqing crawl --now`` sets for drills, back-fills and tests."""
+    fixed = settings.get("YUQING_NOW")
+    if not fixed:
+        return system_clock
+    at = ensure_aware(datetime.fromisoformat(str(fixed)), "YUQING_NOW")
+    return lambda: at
+
+
+def pages_read(stats: Mapping[str, Any]) -> int:
+    """Responses of the source's own pages (errors included): robots.txt is not one of them."""
+    return int(stats.get("response_received_count", 0)) - int(
+        stats.get("robotstxt/response_count", 0))
+
+
+def pages_usable(stats: Mapping[str, Any]) -> int:
+    """Pages the spiders could read (``SourceSpider.page_read``): a feed that parsed, a list
+    page, an article. Responses alone are no sign of health: robots.txt, a 404, an HTML page
+    where a feed should be and a truncated feed all arrive as responses."""
+    return int(stats.get("yuqing/pages_ok", 0))
 
 
 class SourceSpider(scrapy.Spider):
@@ -31,6 +59,16 @@ class SourceSpider(scrapy.Spider):
             source = _load_source(source)
         self.source = source
         self.known_urls = known_urls
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # A bug in a callback is an error of this run too, not only a log line.
+        crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        return spider
+
+    def now(self) -> datetime:
+        return crawl_clock(self.crawler.settings)()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One request per configured URL, answered by ``parse``."""
@@ -53,6 +91,10 @@ class SourceSpider(scrapy.Spider):
         return SiteSelectors(title=sel.title, published_at=sel.published_at, author=sel.author,
                              content=sel.content)
 
+    def page_read(self) -> None:
+        """Count a page this source could use (see ``pages_usable``)."""
+        self.count("yuqing/pages_ok")
+
     def count(self, key: str, amount: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key, amount)
@@ -67,6 +109,11 @@ class SourceSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Count the failed request; one page's failure never stops the crawl."""
         self.record_error(describe_failure(failure))
+
+    def on_spider_error(self, failure: Failure, response: Response, spider: scrapy.Spider) -> None:
+        if spider is self:
+            kind = failure.type.__name__ if failure.type else "Error"
+            self.record_error(f"{kind}: {failure.getErrorMessage()} {response.url}"[:500])
 
 
 def describe_failure(failure: Failure) -> str:

@@ -9,7 +9,6 @@ from scrapy.http import Response
 
 from crawler.feeds import FeedError, parse_feed
 from crawler.spiders.base import SourceSpider
-from yuqing.clock import system_clock
 
 
 class FeedSpider(SourceSpider):
@@ -17,10 +16,11 @@ class FeedSpider(SourceSpider):
 
     def parse(self, response: Response, **_: Any) -> Iterator[dict[str, Any]]:
         try:
-            entries = parse_feed(response.body, system_clock())
+            entries = parse_feed(response.body, self.now())
         except FeedError as exc:
             self.record_error(f"{exc} {response.url}")
             return
+        self.page_read()
         for entry in entries:
             if not entry.url:
                 continue

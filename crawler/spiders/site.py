@@ -22,6 +22,7 @@ class SiteSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             self.record_error(f"not a text page: {response.url}")
             return
+        self.page_read()
         selectors = self.source.selectors
         links = [response.urljoin(h) for h in
                  select(response.selector, selectors.links or "a::attr(href)").getall()]
@@ -38,4 +39,5 @@ class SiteSpider(SourceSpider):
                                       cb_kwargs={"page": page + 1})
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        self.page_read()
         yield self.article_item(response)

@@ -173,9 +173,11 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
            "YUQING_CONFIG": str(workdir / "yuqing.yaml")}
     assert _cli(env, workdir, "init").returncode == 0
     first = _cli(env, workdir, "crawl", "--json")
-    assert first.returncode == 0, first.stderr
     second = _cli(env, workdir, "crawl", "--json")
-    assert second.returncode == 0, second.stderr
+    for run in (first, second):  # the down source failed: exit 1, one line naming it
+        assert run.returncode == 1, run.stderr
+        lines = run.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("采集失败 down："), run.stderr
     health = _cli(env, workdir, "sources", "--json")
     assert health.returncode == 0, health.stderr
     yield Crawl(db_url, server, {r["source"]: r for r in json.loads(first.stdout)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -21,7 +22,9 @@ from crawler.dates import (
     PARTIAL_CN,
     PARTIAL_NUMERIC,
     SHANGHAI,
+    is_future,
     parse_cn_datetime,
+    read_cn_datetime,
 )
 from tests.shared_data import require_shared, shared_data_dir
 
@@ -31,6 +34,10 @@ NOW = datetime(2024, 3, 15, 10, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
 NEW_YEAR = datetime(2024, 1, 1, 0, 5, tzinfo=SHANGHAI).astimezone(timezone.utc)
 # 15 March 2024, 00:30 in Beijing (still 14 March in UTC).
 AFTER_MIDNIGHT = datetime(2024, 3, 15, 0, 30, tzinfo=SHANGHAI).astimezone(timezone.utc)
+# 2 December 2026, 12:43 in Beijing: the afternoon a page dated 14:00 was read as last year's.
+DEC_2 = datetime(2026, 12, 2, 12, 43, tzinfo=SHANGHAI).astimezone(timezone.utc)
+# 31 December 2026, 23:58 in Beijing: a page stamped a few minutes ahead is already in 2027.
+NEW_YEARS_EVE = datetime(2026, 12, 31, 23, 58, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
 def beijing(text: str) -> datetime:
@@ -81,6 +88,9 @@ TABLE: list[tuple[str, datetime, str | None]] = [
     ("3月1日", NOW, "2024-03-01 00:00"),
     ("12-31 23:50", NEW_YEAR, "2023-12-31 23:50"),
     ("1月1日 00:01", NEW_YEAR, "2024-01-01 00:01"),
+    ("01-01 00:01", NEW_YEARS_EVE, "2027-01-01 00:01"),  # minutes ahead, across New Year
+    ("01-01 00:30", NEW_YEARS_EVE, "2026-01-01 00:30"),  # beyond the skew: this year's
+    ("12-02 14:00", DEC_2, "2025-12-02 14:00"),  # no year: the year-less rule applies
     ("02-29 08:00", datetime(2025, 3, 1, tzinfo=timezone.utc), "2024-02-29 08:00"),
     # relative
     ("刚刚", NOW, "2024-03-15 10:00"),
@@ -97,6 +107,11 @@ TABLE: list[tuple[str, datetime, str | None]] = [
     ("昨天 08:15", AFTER_MIDNIGHT, "2024-03-14 08:15"),
     ("今天 00:10", AFTER_MIDNIGHT, "2024-03-15 00:10"),
     ("昨天 23:59", NEW_YEAR, "2023-12-31 23:59"),
+    ("昨天", NOW, "2024-03-14 00:00"),  # a day (see test_a_bare_day_word_is_a_day)
+    ("前天", NOW, "2024-03-13 00:00"),
+    ("今天", NOW, "2024-03-15 00:00"),
+    ("昨日", AFTER_MIDNIGHT, "2024-03-14 00:00"),
+    ("昨天", NEW_YEAR, "2023-12-31 00:00"),
     # surrounded by other words: the first date-time wins
     ("发布日期:2017-08-09 11:53 浏览次数:", NOW, "2017-08-09 11:53"),
     ("来源：新华网 2017-08-09 11:53", NOW, "2017-08-09 11:53"),
@@ -105,6 +120,12 @@ TABLE: list[tuple[str, datetime, str | None]] = [
     ("发布时间：2017-08-09 11:53 更新时间：2017-08-10 09:00", NOW, "2017-08-09 11:53"),
     ("新华社北京8月9日电 2017-08-10 09:00", NOW, "2023-08-09 00:00"),
     ("刚刚过去的 2017-08-09 11:53", NOW, "2017-08-09 11:53"),  # 刚刚 yields to a real date
+    ("今天是个好日子 2017-08-09 11:53", NOW, "2017-08-09 11:53"),  # so does a bare 今天
+    # a date with a year is read as written, even ahead of now (is_future flags it)
+    ("发布时间：2026-12-02 14:00", DEC_2, "2026-12-02 14:00"),
+    ("2026年12月3日 09:00", DEC_2, "2026-12-03 09:00"),
+    ("2024-03-16", NOW, "2024-03-16 00:00"),  # tomorrow
+    ("2030-01-01 08:00", NOW, "2030-01-01 08:00"),
     ("2017-02-30 发布 2017-03-01", NOW, "2017-03-01 00:00"),  # impossible first one skipped
     # unreadable → None
     ("", NOW, None),
@@ -119,10 +140,9 @@ TABLE: list[tuple[str, datetime, str | None]] = [
     ("17年8月9日", NOW, None),
     ("17年 8月9日", NOW, None),
     ("1989-06-01", NOW, None),
-    ("2024-03-16", NOW, None),  # tomorrow
-    ("2030-01-01 08:00", NOW, None),
-    ("今天 23:00", NOW, None),  # later today is the future
-    ("今天", NOW, None),  # a bare 今天 is prose, not a time
+    ("今天 23:00", NOW, None),  # later today is the future, and not "today" either
+    ("目前天气晴好", NOW, None),  # 目前 + 天气, not 前天
+    ("前天津市长", NOW, None),
     ("3个月前", NOW, None),
     ("请于9日前提交材料", NOW, None),  # "before the 9th", not "9 days ago"
     ("8-9", NOW, None),  # month-day needs a time when written with a dash
@@ -189,6 +209,59 @@ def test_it_refuses_a_naive_now() -> None:
         parse_cn_datetime("2017-08-09", datetime(2024, 3, 15))
 
 
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [("发布时间：2026-12-02 14:00", "2026-12-02 14:00"), ("2026年12月3日 09:00", "2026-12-03 09:00")],
+)
+def test_a_dated_page_ahead_of_now_keeps_its_year_and_is_flagged(text: str, printed: str) -> None:
+    result = parse_cn_datetime(text, DEC_2)
+    assert result == beijing(printed)  # not moved to 2025
+    assert is_future(result, DEC_2)
+
+
+# 2 December 2026, 00:03 in Beijing: still 1 December in UTC.
+AFTER_DEC_2_MIDNIGHT = datetime(2026, 12, 2, 0, 3, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "printed", "future"),
+    [
+        ("2026-12-02 00:05", "2026-12-02 00:05", False),  # two minutes ahead: within the skew
+        ("2026-12-02 08:00", "2026-12-02 08:00", True),  # later today in Beijing: flagged
+        ("2026-12-01 23:59", "2026-12-01 23:59", False),  # yesterday in Beijing, today in UTC
+        ("12-02 08:00", "2025-12-02 08:00", False),  # no year: the latest one not ahead of now
+        ("12-02 00:01", "2026-12-02 00:01", False),
+        ("今天 00:01", "2026-12-02 00:01", False),  # Beijing's today, not UTC's
+        ("昨天", "2026-12-01 00:00", False),
+    ],
+)
+def test_the_beijing_midnight_boundary_decides_the_day_and_the_flag(
+    text: str, printed: str, future: bool
+) -> None:
+    result = parse_cn_datetime(text, AFTER_DEC_2_MIDNIGHT)
+    assert result == beijing(printed)
+    assert is_future(result, AFTER_DEC_2_MIDNIGHT) is future
+
+
+def test_is_future_allows_the_skew_and_no_more() -> None:
+    assert not is_future(DEC_2 + FUTURE_TOLERANCE, DEC_2)
+    assert is_future(DEC_2 + FUTURE_TOLERANCE + timedelta(seconds=1), DEC_2)
+    assert not is_future(DEC_2 + timedelta(hours=1), DEC_2, skew=timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("text", "day_only"),
+    [
+        ("昨天", True), ("前天", True), ("今天", True), ("2017年8月9日", True), ("8月9日", True),
+        ("2017-08-09", True), ("昨天 08:15", False), ("5分钟前", False), ("刚刚", False),
+        ("2017-08-09 11:53", False), ("8月9日 11:53", False),
+    ],
+)
+def test_it_tells_a_day_from_an_instant(text: str, day_only: bool) -> None:
+    parsed = read_cn_datetime(text, NOW)
+    assert parsed is not None and parsed.day_only is day_only
+
+
 # --- properties -----------------------------------------------------------------------------
 
 # Each absolute format with the precision it keeps (what to truncate the original to).
@@ -251,13 +324,20 @@ realistic_now = st.datetimes(
 date_ish = st.text(alphabet="0123456789-/.: T+Z年月日号时分秒前天今昨半上下午刚点周", max_size=40)
 
 
+# Anything that could be a four-digit year once full-width digits are folded.
+MAYBE_YEAR = re.compile(r"[12][0-9]{3}")
+
+
 @given(text=st.one_of(st.text(), date_ish), now=realistic_now)
-def test_any_text_gives_none_or_an_aware_non_future_time(text: str, now: datetime) -> None:
+def test_any_text_gives_none_or_an_aware_time_only_a_year_puts_ahead(
+    text: str, now: datetime
+) -> None:
     result = parse_cn_datetime(text, now)
     if result is not None:
         assert result.utcoffset() == timedelta(0)
-        assert result <= now + FUTURE_TOLERANCE
         assert result.year >= 1990
+        if not MAYBE_YEAR.search(unicodedata.normalize("NFKC", text)):
+            assert result <= now + FUTURE_TOLERANCE
 
 
 @given(
@@ -267,7 +347,7 @@ def test_any_text_gives_none_or_an_aware_non_future_time(text: str, now: datetim
     hour=st.integers(0, 23),
     minute=st.integers(0, 59),
 )
-def test_partial_dates_are_never_in_the_future_and_keep_their_fields(
+def test_partial_dates_are_the_latest_not_in_the_future_and_keep_their_fields(
     now: datetime, month: int, day: int, hour: int, minute: int
 ) -> None:
     result = parse_cn_datetime(f"{month:02d}-{day:02d} {hour:02d}:{minute:02d}", now)
@@ -279,14 +359,14 @@ def test_partial_dates_are_never_in_the_future_and_keep_their_fields(
     assert (local.month, local.day, local.hour, local.minute) == (month, day, hour, minute)
     assert result <= now + FUTURE_TOLERANCE
     this_year = now.astimezone(SHANGHAI).year
-    assert local.year in (this_year, this_year - 1)
-    if local.year < this_year:
-        # Last year's only when this year's would be in the future (or does not exist).
+    assert local.year in (this_year - 1, this_year, this_year + 1)
+    for later in range(local.year + 1, this_year + 2):
+        # An earlier year only when every later one would be in the future (or does not exist).
         try:
-            same_day_this_year = local.replace(year=this_year)
+            same_day_later = local.replace(year=later)
         except ValueError:
-            return
-        assert same_day_this_year > now + FUTURE_TOLERANCE
+            continue
+        assert same_day_later > now + FUTURE_TOLERANCE
 
 
 # --- the shared pages -----------------------------------------------------------------------

@@ -272,7 +272,9 @@ def test_it_falls_back_to_automatic_extraction_when_a_selector_misses() -> None:
 
 
 def test_it_renders_an_empty_draft_as_json_with_null_time() -> None:
-    assert draft_to_json(ArticleDraft()) == {"title": "", "published_at": None, "author": None, "content": ""}
+    assert draft_to_json(ArticleDraft()) == {"title": "", "published_at": None,
+                                             "published_precision": None, "author": None,
+                                             "content": ""}
 
 
 def test_the_shared_pages_folder_is_where_the_tests_expect_it() -> None:

@@ -77,3 +77,15 @@ def test_silence_opens_a_gap_when_health_is_refreshed(session: Session) -> None:
     changes = refresh_all(session, T + timedelta(hours=7))
     assert [(c.source, c.healthy, c.since) for c in changes] == [("bureau", False, T)]
     assert "没有新内容" in changes[0].reason
+
+
+def test_a_run_is_judged_by_the_pages_it_could_use_not_by_responses(session: Session) -> None:
+    # The list page was read; three article pages failed and nothing new was found: the source
+    # works (its errors are kept), whereas a run that could use no page at all failed.
+    sid = _source(session, max_failures=1)
+    read = record_run(session, sid, items=0, errors=3, pages=1, last_error="HTTP 500", now=T)
+    assert read.consecutive_failures == 0 and read.last_success_at == T
+    assert read.last_error == "HTTP 500"
+    none = record_run(session, sid, items=0, errors=1, pages=0, last_error="feed truncated",
+                      now=T + timedelta(hours=1))
+    assert none.consecutive_failures == 1 and none.last_success_at == T and not none.healthy

@@ -85,3 +85,33 @@ def test_storing_is_idempotent(session: Session, tmp_path: Path) -> None:
     items = [Item(f"http://127.0.0.1/p{i}", f"标题{i}", f"第{i}条内容" * 20, T) for i in range(5)]
     assert len(store_items(session, None, items, T).new) == 5
     assert store_items(session, None, items, T).new == []
+
+
+def test_keyed_items_with_a_known_text_are_stored_and_linked_not_dropped(
+        session: Session) -> None:
+    # 12345 tickets: each id is its own complaint, however it is worded.
+    first = store_items(session, None, [Item("import://hotline/T1", "", "法援电话一直占线", T,
+                                             keyed=True)], T)
+    later = store_items(session, None, [
+        Item("import://hotline/T2", "", "法援电话一直占线", T, keyed=True),
+        Item("import://hotline/T3", "", "法援电话一直占线", T, keyed=True),
+        Item("import://hotline/T1", "", "法援电话一直占线", T, keyed=True),  # the same ticket
+        Item("http://127.0.0.1/copy", "", "法援电话一直占线", T),  # no id: a plain duplicate
+    ], T)
+    assert (len(later.new), later.duplicates, later.same_text) == (2, 2, 2)
+    root = first.new[0]
+    links = dict(session.execute(select(Document.url, Document.near_duplicate_of_id)).tuples().all())
+    assert links == {"import://hotline/T1": None, "import://hotline/T2": root,
+                     "import://hotline/T3": root}
+
+
+def test_a_keyed_item_joins_the_family_of_the_first_with_its_text(session: Session) -> None:
+    text = _text("cwce_ecbe8d49.txt")
+    store_items(session, None, [Item("http://127.0.0.1/orig", "原文", text, T - timedelta(days=1)),
+                                Item("http://127.0.0.1/r1", "转载", _reprint(text), T)], T)
+    result = store_items(session, None, [Item("import://hotline/K1", "原文", text, T, keyed=True)],
+                         T)
+    docs = {d.url.rsplit("/", 1)[-1]: d for d in session.scalars(select(Document))}
+    assert result.new == [docs["K1"].id] and result.same_text == 1
+    assert docs["K1"].near_duplicate_of_id == docs["orig"].id
+    assert docs["r1"].near_duplicate_of_id == docs["orig"].id
