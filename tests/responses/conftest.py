@@ -80,6 +80,10 @@ def _first_post(session: Session, incident: Incident, at: datetime) -> None:
 
 @pytest.fixture
 def month(session: Session) -> Month:
+    return build_month(session)
+
+
+def build_month(session: Session) -> Month:
     a = _report(session, "法考考场疑似泄题引发热议", Severity.MAJOR, bj(11, 2, 9), bj(11, 2, 10),
                 "exam")
     acknowledge(session, a.id, "alice", bj(11, 2, 10, 30))
