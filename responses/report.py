@@ -18,9 +18,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -566,3 +568,21 @@ def severity_label(value: str) -> str:
 
 def _local(value: datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+class ReportError(ValueError):
+    """Bad report input (a sections file, a period); the message is one line."""
+
+
+def read_sections(path: Path) -> dict[str, str]:
+    """A YAML mapping of topic to owning section (``exam: 法律职业资格管理处``)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: 无法读取主管科室对照表 / cannot read sections: "
+                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                             for k, v in data.items()):
+        raise ReportError(f"{path}: 主管科室对照表应为“主题: 科室”映射 / expected a mapping "
+                          "of topic to section name")
+    return dict(data)
