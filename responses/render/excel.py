@@ -28,7 +28,10 @@ def _value(cell: Cell) -> str | int | float | None:
     return cell
 
 
-def _cell(sheet: WriteOnlyWorksheet, cell: Cell, base_url: str) -> WriteOnlyCell:
+def _cell(sheet: WriteOnlyWorksheet, cell: Cell,
+          base_url: str) -> WriteOnlyCell | str | int | float | None:
+    if cell is None or isinstance(cell, (str, int, float)):
+        return cell  # a plain value: no cell object to build (most of a year's rows)
     out = WriteOnlyCell(sheet, value=_value(cell))
     if isinstance(cell, Percent):
         out.number_format = "0.0%"

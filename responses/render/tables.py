@@ -156,9 +156,10 @@ def trend(report: TimelinessReport) -> Table:
 
 
 def _timeline_rows(t: IncidentTimeline, tz: ZoneInfo) -> list[tuple[Cell, ...]]:
-    head = Link(f"#{t.incident_id}", t.link)
-    return [(head, t.title, severity_label(t.severity), local(e.at, tz), e.what, e.detail,
-             Link("查看", e.link)) for e in t.events]
+    # The incident links from its first row; each event links to what it rests on.
+    return [(Link(f"#{t.incident_id}", t.link) if index == 0 else f"#{t.incident_id}", t.title,
+             severity_label(t.severity), local(e.at, tz), e.what, e.detail, Link("查看", e.link))
+            for index, e in enumerate(t.events)]
 
 
 def timelines(report: TimelinessReport,
