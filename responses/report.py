@@ -47,6 +47,7 @@ KIND_ORDER = (ClockKind.STATEMENT, ClockKind.PRESS_CONFERENCE, ClockKind.RESPONS
               ClockKind.FOLLOW_UP)
 # A first public word: the bureau's statement, press conference or 较大 response.
 FIRST_STATEMENT_KINDS = MEETS[ClockKind.RESPONSE]
+LEGAL_TOTAL = "合计（不含持续发布）"
 T0_SOURCE_LABELS = {"t_event": "事件发生", "t_first_post": "首条网帖", "t_detected": "系统发现"}
 
 
@@ -148,7 +149,8 @@ class ReportSources:
 
 @dataclass(frozen=True)
 class KindStats:
-    """One clock kind (or all of them, ``kind=None``): due = met on time + late + overdue."""
+    """One clock kind, or (``kind=None``) the legal clocks together — statement, press
+    conference, response; 持续发布 has its own line and gap list. due = on time + late + overdue."""
 
     kind: str | None
     on_time: int
@@ -160,7 +162,7 @@ class KindStats:
 
     @property
     def label(self) -> str:
-        return "合计" if self.kind is None else kind_label(self.kind)
+        return LEGAL_TOTAL if self.kind is None else kind_label(self.kind)
 
     @property
     def due(self) -> int:
@@ -372,10 +374,12 @@ def _load_history(session: Session, scope: Scope, found: dict[int, _Incident],
     for c in session.execute(select(SeverityChange.incident_id, SeverityChange.severity,
                                     SeverityChange.at, SeverityChange.actor,
                                     SeverityChange.reason)
-                             .where(SeverityChange.incident_id.in_(scope), SeverityChange.at <= as_of)
+                             .where(SeverityChange.incident_id.in_(scope),
+                                    SeverityChange.at <= as_of)
                              .order_by(SeverityChange.at, SeverityChange.id)):
         found[c.incident_id].grades.append((c.severity, c.at, c.actor, c.reason))
-    for t in session.scalars(select(T0Change).where(T0Change.incident_id.in_(scope), T0Change.at <= as_of)
+    for t in session.scalars(select(T0Change)
+                             .where(T0Change.incident_id.in_(scope), T0Change.at <= as_of)
                              .order_by(T0Change.at, T0Change.id)):
         found[t.incident_id].t0_changes.append(t)
     # The first post is the incident's document published at t_first_post.
@@ -407,7 +411,7 @@ def build_report(session: Session, period: Period, *, now: datetime,
     for incident in incidents.values():
         _settle(incident, as_of)
     late = [item for i in incidents.values()
-            for item in _late(i, as_of, sections or {}, approvals)]
+            for item in _late(i, sections or {}, approvals)]
     return _assemble(period, as_of, incidents, late)
 
 
@@ -432,7 +436,7 @@ def _evidence(incident: _Incident, clock: _Clock) -> str | None:
                  if p.kind in kinds and p.published_at == clock.met_at), None)
 
 
-def _late(incident: _Incident, as_of: datetime, sections: Mapping[str, str],
+def _late(incident: _Incident, sections: Mapping[str, str],
           approvals: Mapping[tuple[int, str], datetime]) -> Iterable[LateClock]:
     row = incident.row
     officer = incident.acks[0][0] if incident.acks else incident.first_notified
@@ -465,7 +469,7 @@ def _assemble(period: Period, as_of: datetime, incidents: Mapping[int, _Incident
                                 f"/reports/timeliness?{q}#detection"),
         to_acknowledge=Durations(tuple(hours(i.acks[0][1] - i.row.detected_at) for i in values
                                        if i.acks), f"/reports/timeliness?{q}#acknowledge"),
-        press=_press(values, as_of, q),
+        press=_press(values, q),
         late=tuple(sorted((c for c in late if c.kind != ClockKind.FOLLOW_UP), key=_late_key)),
         follow_up_gaps=tuple(sorted((c for c in late if c.kind == ClockKind.FOLLOW_UP),
                                     key=_late_key)),
@@ -481,7 +485,7 @@ def _late_key(clock: LateClock) -> tuple[Any, ...]:
 
 def _kind_stats(incidents: Sequence[_Incident], kind: str | None, query: str) -> KindStats:
     counts = Counter(c.outcome for i in incidents for c in i.clocks
-                     if kind is None or c.kind == kind)
+                     if c.kind == kind or kind is None and c.kind != ClockKind.FOLLOW_UP)
     link = f"/clocks?{query}" + (f"&kind={kind}" if kind else "")
     return KindStats(kind, counts[Outcome.ON_TIME], counts[Outcome.LATE],
                      counts[Outcome.OVERDUE], counts[Outcome.PENDING], counts[Outcome.WAIVED],
@@ -493,7 +497,7 @@ def _first_statement(incident: _Incident, as_of: datetime) -> datetime | None:
                  if p.kind in FIRST_STATEMENT_KINDS and p.published_at <= as_of), None)
 
 
-def _press(incidents: Sequence[_Incident], as_of: datetime, query: str) -> PressConferences:
+def _press(incidents: Sequence[_Incident], query: str) -> PressConferences:
     clocks = [c for i in incidents for c in i.clocks
               if c.kind == ClockKind.PRESS_CONFERENCE and c.outcome is not Outcome.WAIVED]
     return PressConferences(
@@ -509,7 +513,10 @@ def _trend(incidents: Sequence[_Incident], period: Period) -> tuple[TrendPoint, 
         bucket = bucket_of(incident.row.t0.astimezone(period.tz).date(), period.monthly)
         for clock in incident.clocks:
             if clock.outcome in (Outcome.ON_TIME, Outcome.LATE, Outcome.OVERDUE):
-                for key in ((bucket, clock.kind), (bucket, None)):
+                keys: list[tuple[date, str | None]] = [(bucket, clock.kind)]
+                if clock.kind != ClockKind.FOLLOW_UP:
+                    keys.append((bucket, None))  # the total counts the legal clocks
+                for key in keys:
                     due[key] += 1
                     on_time[key] += clock.outcome is Outcome.ON_TIME
     return tuple(TrendPoint(bucket, kind, due[(bucket, kind)], on_time[(bucket, kind)])

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from responses.report import KIND_ORDER, TimelinessReport, kind_label
+from responses.report import KIND_ORDER, LEGAL_TOTAL, TimelinessReport, kind_label
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "NotoSansCJKsc-GB2312.otf"
 STATEMENT_HOURS = 5
@@ -63,7 +63,7 @@ def trend_figure(report: TimelinessReport) -> Figure:
             ys = [100 * r if (p := points.get(b)) and (r := p.on_time_rate) is not None
                   else float("nan") for b in buckets]
             axes.plot(labels, ys, marker="o", linewidth=2.5 if kind is None else 1.2,
-                      label="合计" if kind is None else kind_label(kind))
+                      label=LEGAL_TOTAL if kind is None else kind_label(kind))
         axes.set_ylim(0, 105)
         axes.set_title("按时率趋势")
         axes.set_xlabel("月起始" if report.period.monthly else "周起始（周一）")

@@ -12,7 +12,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from responses.render.charts import charts
-from responses.render.tables import Cell, Hours, Link, Percent, Table, all_tables
+from responses.render.tables import Cell, Hours, Link, Percent, Table, all_tables, clean
 from responses.render.word import target
 from responses.report import TimelinessReport
 
@@ -25,13 +25,13 @@ def _value(cell: Cell) -> str | int | float | None:
         return _value(cell.value)
     if isinstance(cell, (Percent, Hours)):
         return cell.value
-    return cell
+    return clean(cell) if isinstance(cell, str) else cell
 
 
 def _cell(sheet: WriteOnlyWorksheet, cell: Cell,
           base_url: str) -> WriteOnlyCell | str | int | float | None:
     if cell is None or isinstance(cell, (str, int, float)):
-        return cell  # a plain value: no cell object to build (most of a year's rows)
+        return _value(cell)  # a plain value: no cell object to build (most of a year's rows)
     out = WriteOnlyCell(sheet, value=_value(cell))
     if isinstance(cell, Percent):
         out.number_format = "0.0%"

@@ -6,14 +6,16 @@ A cell is a scalar, a :class:`Link` (a value with its link target), a :class:`Pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from analysis.models import Severity
-from responses.report import (SEVERITY_ORDER, IncidentTimeline, KindStats, LateClock,
-                              TimelinessReport, kind_label, severity_label, topic_label)
+from responses.report import (LEGAL_TOTAL, SEVERITY_ORDER, IncidentTimeline, KindStats,
+                              LateClock, TimelinessReport, kind_label, severity_label,
+                              topic_label)
 from yuqing.clock import SHANGHAI
 
 
@@ -48,6 +50,14 @@ class Link:
 Cell = Scalar | Link
 
 
+# Control characters that XML 1.0 (Word, Excel) cannot hold; crawled titles sometimes carry them.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    return XML_ILLEGAL.sub("", text)
+
+
 def text_of(cell: Cell) -> str:
     if cell is None:
         return "—"
@@ -76,7 +86,7 @@ def summary(report: TimelinessReport) -> Table:
         ("事件数（不含演练）", report.incidents, Link("事件列表", links["incidents"])),
         ("应完成时限", report.overall.due, Link("时限列表", report.overall.link)),
         ("按时完成", report.overall.on_time, Link("时限列表", report.overall.link)),
-        ("总体按时率", Percent(report.overall.on_time_rate), Link("时限列表", report.overall.link)),
+        ("总体按时率（不含持续发布）", Percent(report.overall.on_time_rate), Link("时限列表", report.overall.link)),
         ("T0 至首次发布中位数（小时）", Hours(report.to_statement.median),
          Link("计算依据", report.to_statement.link)),
         ("T0 至首次发布 P90（小时）", Hours(report.to_statement.p90),
@@ -121,7 +131,8 @@ def clocks(report: TimelinessReport) -> Table:
     return Table("clocks", "时限达成情况",
                  ("时限类型", "应完成", "按时完成", "逾期完成", "逾期未完成", "未到期", "备案豁免",
                   "按时率", "依据"), rows,
-                 note="应完成 = 按时完成 + 逾期完成 + 逾期未完成；按时率 = 按时完成 ÷ 应完成。")
+                 note="应完成 = 按时完成 + 逾期完成 + 逾期未完成；按时率 = 按时完成 ÷ 应完成；"
+                      "合计为法定时限（首次权威信息发布、新闻发布会、回应），持续发布另列。")
 
 
 def _late_row(c: LateClock, tz: ZoneInfo) -> tuple[Cell, ...]:
@@ -149,8 +160,8 @@ def gaps(report: TimelinessReport) -> Table:
 
 def trend(report: TimelinessReport) -> Table:
     unit = "月" if report.period.monthly else "周"
-    rows = tuple((p.bucket.isoformat(), "合计" if p.kind is None else kind_label(p.kind), p.due,
-                  p.on_time, Percent(p.on_time_rate)) for p in report.trend)
+    rows = tuple((p.bucket.isoformat(), LEGAL_TOTAL if p.kind is None else kind_label(p.kind),
+                  p.due, p.on_time, Percent(p.on_time_rate)) for p in report.trend)
     return Table("trend", "按时率趋势", (f"{unit}起始", "时限类型", "应完成", "按时完成", "按时率"),
                  rows, note="按事件 T0 所在周（月）归集。")
 

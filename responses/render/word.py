@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt
 
 from responses.render import tables
 from responses.render.charts import charts
-from responses.render.tables import Cell, Link, Table, text_of
+from responses.render.tables import Cell, Link, Table, clean, text_of
 from responses.report import TimelinessReport
 
 TIMELINE_LIMIT = 50
@@ -69,7 +69,7 @@ class _Links:
 
 
 def _cell_xml(cell: Cell, links: _Links, bold: bool = False) -> str:
-    text = text_of(cell)
+    text = clean(text_of(cell))
     if isinstance(cell, Link) and cell.target:
         rel = links.rid(cell.target)
         run = (f'<w:r><w:rPr><w:rStyle w:val="Hyperlink"/><w:color w:val="0563C1"/>'

@@ -38,7 +38,7 @@ def test_report_writes_a_word_file_with_the_months_figures(run_cli: Run, cli_db:
                      "--out", "out/nov.docx", "--sections", "sections.yaml",
                      "--now", "2026-12-01 09:00")
     assert result.code == 0, result.stderr
-    assert "事件 3 起，按时率 14.3%" in result.stdout
+    assert "事件 3 起，按时率 20.0%" in result.stdout
     document = Document(io.BytesIO((tmp_path / "out" / "nov.docx").read_bytes()))
     summary = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert summary["事件数（不含演练）"] == "3"
