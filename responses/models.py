@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yuqing.db import Base, UTCDateTime
@@ -31,3 +31,34 @@ class Response(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisclosureItem(Base):
+    """An item of the openness plan (长期/定期/即时公开) with its decision date; the rules in
+    ``responses.disclosures`` derive what it owes."""
+
+    __tablename__ = "disclosure_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    cadence: Mapped[str | None] = mapped_column(String(16), default=None)
+    section: Mapped[str | None] = mapped_column(String(64), default=None)
+    decided_on: Mapped[date] = mapped_column(Date)
+    # A long-term item whose content changed owes a new publication from this day.
+    changed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisclosurePublication(Base):
+    """One day an item went up, with where it is shown."""
+
+    __tablename__ = "disclosure_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("disclosure_items.id"), index=True)
+    published_on: Mapped[date] = mapped_column(Date)
+    url: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
