@@ -16,7 +16,9 @@ from yuqing.db import session_scope
 from yuqing.settings import AppConfig, SettingsError
 
 if TYPE_CHECKING:
+    from crawler.runner import SourceRun
     from crawler.sources import SourceConfig
+    from yuqing.context import AppContext
 
 
 @app.command()
@@ -25,8 +27,9 @@ def crawl(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """采集：抓取配置中的数据源并入库，最后给出每个数据源的汇总。"""
-    from crawler.runner import run_crawl
-    from crawler.service import configured_sources, crawl_settings, stored_urls
+    from crawler.lease import LeaseKeeper
+    from crawler.service import configured_sources, crawl_settings
+    from yuqing.daemon import BUSY_EXIT
 
     ctx = open_context()
     require_current_schema(ctx)
@@ -38,6 +41,26 @@ def crawl(
         fail(str(exc))
     if not sources:
         fail("没有可采集的数据源 / no crawlable sources configured")
+    with LeaseKeeper(ctx.sessions, [s.name for s in sources], ctx.clock) as leases:
+        for name, holder in leases.busy.items():
+            err_console.print(f"数据源 {name} 正在由另一进程采集（{holder}），本次跳过 / source "
+                              f"{name!r} is being crawled by {holder}; skipped", markup=False)
+        runs = _crawl(ctx, [s for s in sources if s.name in leases.held], overrides, as_json)
+    if as_json:
+        print_json([run.__dict__ for run in runs])
+    else:
+        _show_runs(runs)
+    if leases.busy:
+        raise typer.Exit(BUSY_EXIT)
+
+
+def _crawl(ctx: AppContext, sources: list[SourceConfig], overrides: dict[str, object],
+           as_json: bool) -> list[SourceRun]:
+    from crawler.runner import run_crawl
+    from crawler.service import stored_urls
+
+    if not sources:
+        return []
     with session_scope(ctx.sessions) as session:
         known = stored_urls(session, [s.name for s in sources])
     with Progress(SpinnerColumn(), TextColumn("{task.description}"),
@@ -51,11 +74,11 @@ def crawl(
             else:
                 bar.update(tasks[name], description=f"完成 {name}")
 
-        runs = run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
+        return run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
                          progress=advance)
-    if as_json:
-        print_json([run.__dict__ for run in runs])
-        return
+
+
+def _show_runs(runs: list[SourceRun]) -> None:
     table = Table(title="采集汇总")
     for col in ("数据源", "页面", "新文档", "重复", "转载", "错误", "最近错误"):
         table.add_column(col)
