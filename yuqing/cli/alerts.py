@@ -233,12 +233,17 @@ def run(
 
     from alerts.scheduler import AlertDaemon, TickResult, file_clock
     from alerts.transports.apprise_transport import AppriseTransport
+    from yuqing.cli.app import require_valid_config
 
+    report = require_valid_config()  # refuse to start on anything a command would reject
     ctx = open_context()
     require_current_schema(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
     log = logging.getLogger(__name__)
+    for problem in report.warnings:
+        if problem.path != "roster.admin":  # judged below on the roster in force
+            log.warning("config: %s: %s", problem.path, problem.message)
 
     def beat(tick: TickResult) -> None:
         if heartbeat is not None:
@@ -246,7 +251,9 @@ def run(
             tmp.write_text(tick.now.isoformat(), encoding="utf-8")
             tmp.replace(heartbeat)
 
-    daemon = AlertDaemon(ctx.sessions, _setup(ctx),
+    setup = _setup(ctx)
+    _warn_without_admin(ctx, setup)
+    daemon = AlertDaemon(ctx.sessions, setup,
                          file_clock(clock_file) if clock_file else ctx.clock,
                          AppriseTransport(), worker=worker or f"pid-{os.getpid()}",
                          poll_seconds=poll, elect=elect, on_tick=beat)
@@ -277,6 +284,20 @@ def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+
+
+def _warn_without_admin(ctx: AppContext, setup: AlertSetup) -> None:
+    """The admin receives source-down and channel-failure alerts: say so when there is none."""
+    import logging
+
+    from alerts.roster import current_roster
+
+    with session_scope(ctx.sessions, readonly=True) as session:
+        roster = current_roster(session, setup.roster)
+    if roster.admin is None:
+        logging.getLogger(__name__).warning(
+            "the roster in force names no admin: source-down and channel-failure alerts have "
+            "no recipient (set roster.admin, or import a roster with an admin)")
 
 
 def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
