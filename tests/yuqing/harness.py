@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -213,9 +214,8 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_until(check: object, what: str, timeout: float = 60.0) -> None:
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Poll ``check()`` (another process's progress) until true, or fail naming ``what``."""
-    assert callable(check)
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
