@@ -41,6 +41,7 @@ from yuqing.db import session_scope
 log = logging.getLogger(__name__)
 
 ADVISORY_KEY = 0x79757169  # "yuqi": one active alert scheduler per PostgreSQL database
+STANDBY_LOG_EVERY = 600  # election tries (one a second) between "standing by" lines
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 
@@ -168,9 +169,16 @@ class AlertDaemon:
         election: Election | None = None
         if self.elect:
             election = Election(self.factory.kw["bind"])
+            tries = 0
             while not election.try_acquire():
+                if tries % STANDBY_LOG_EVERY == 0:  # at once, then every ten minutes
+                    log.info("standing by: another scheduler is active on this database; "
+                             "taking over when it stops")
+                tries += 1
                 if stop.wait(1.0):
                     return election
+            if tries:
+                log.info("taking over as the active scheduler")
             with session_scope(self.factory) as session:
                 lost = recover_interrupted(session, self.clock())
             if lost:

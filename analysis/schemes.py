@@ -20,7 +20,8 @@ from typing import Any
 
 import ahocorasick
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, RootModel, ValidationInfo, field_validator,
+                      model_validator)
 
 from analysis.text import fold_width_keeping_positions, normalise
 
@@ -218,10 +219,12 @@ class SchemeConfig(BaseModel):
     regions: list[str] = []
     exclude: list[str] = []
 
-    @model_validator(mode="after")
-    def _parses(self) -> SchemeConfig:
-        parse_expression(self.name, self.expression)
-        return self
+    @field_validator("expression")
+    @classmethod
+    def _parses(cls, expression: str, info: ValidationInfo) -> str:
+        # A field validator, so an error's location is ``schemes[i].expression``.
+        parse_expression(str(info.data.get("name", "?")), expression)
+        return expression
 
 
 class SchemesSection(RootModel[list[SchemeConfig]]):

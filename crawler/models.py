@@ -85,3 +85,15 @@ class CoverageGap(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class CrawlLease(Base):
+    """Who crawls a source right now (``crawler.lease``): one row per source being crawled."""
+
+    __tablename__ = "crawl_leases"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))  # host:pid of the crawl process
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

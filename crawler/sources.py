@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -117,6 +117,17 @@ class SourcesSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sources: list[SourceConfig] = []
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: dict[str, int] = {}
+        for i, source in enumerate(sources):
+            if source.name in seen:
+                raise ValueError(f"数据源重名 / duplicate source name {source.name!r}: "
+                                 f"sources[{seen[source.name]}] and sources[{i}]")
+            seen[source.name] = i
+        return sources
 
 
 def sync_sources(session: Session, configs: list[SourceConfig], now: datetime) -> list[Source]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.encoding import decode_html
 from crawler.extract import SiteSelectors, extract_article
 from crawler.store import Item, store_items
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.db import make_engine, make_sessionmaker, retry_locked, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ def store_batch(database_url: str, source_id: int | None, entries: list[RawPage 
             result.dropped.append(f"no title and no text: {item.url}")
     sessions = _sessions(database_url)
     try:
-        _store(sessions, source_id, items, now, result)
+        # What was fetched is not given up because another process held the database long.
+        retry_locked(lambda: _store(sessions, source_id, items, now, result))
     except SQLAlchemyError as exc:
         logger.warning("storing a batch of %d failed (%s); storing one by one", len(items), exc)
         for item in items:

@@ -7,6 +7,7 @@ in one line, so the CLI can print it instead of a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,7 +73,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise SettingsError(_describe(exc, source="environment", prefix="YUQING_")) from None
+        raise SettingsError(_describe(exc, source="environment", env=True)) from None
 
 
 class AppConfig(BaseModel):
@@ -109,6 +110,8 @@ def load_config(settings: Settings) -> AppConfig:
         raise SettingsError(f"配置文件格式错误 / invalid YAML in {path}{where}") from None
     if not isinstance(data, dict):
         raise SettingsError(f"配置文件格式错误 / {path}: expected a mapping at the top level")
+    if "path" in data:
+        raise SettingsError(f"配置错误 / invalid setting in {path}: path: unknown key")
     try:
         return AppConfig(**data, path=path)
     except ValidationError as exc:
@@ -124,19 +127,30 @@ def section(config: AppConfig, name: str, model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         source = str(config.path) if config.path else "built-in defaults"
-        raise SettingsError(_describe(exc, source=source, prefix=f"{name}.")) from None
+        raise SettingsError(_describe(exc, source=source, prefix=name)) from None
 
 
-def _describe(exc: ValidationError, source: str, prefix: str = "") -> str:
+def format_loc(loc: Sequence[int | str], prefix: str = "") -> str:
+    """``sources[0].urll`` from pydantic's ``('sources', 0, 'urll')``, as an admin reads the
+    file; ``prefix`` is the section, not repeated when the location already starts with it."""
+    parts = list(loc)
+    if prefix and parts and parts[0] == prefix:
+        parts = parts[1:]
+    text = prefix
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(exc: ValidationError, source: str, prefix: str = "", env: bool = False) -> str:
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"])
-    if prefix == "YUQING_":
-        key = key.upper()
+    key = f"YUQING_{format_loc(error['loc']).upper()}" if env else format_loc(error["loc"], prefix)
     message = str(error["msg"]).removeprefix("Value error, ")
     got = error.get("input")
     shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) else ""
-    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"配置错误 / invalid setting in {source}: {prefix}{key}: {message}{shown}{more}"
+    more = (f" (+{len(exc.errors()) - 1} more: yuqing config check lists all)"
+            if len(exc.errors()) > 1 else "")
+    return f"配置错误 / invalid setting in {source}: {key}: {message}{shown}{more}"
 
 
 def default_config_text() -> str:

@@ -20,34 +20,45 @@ def _one_line_error(result: CliResult) -> str:
     return lines[0]
 
 
+def _bad(run_cli: Run, env: dict[str, str]) -> str:
+    """A command stops with one line; ``init`` names the same problem as its one error."""
+    line = _one_line_error(run_cli("sources", env=env))
+    init = run_cli("init", env=env)
+    assert init.code == 2 and "Traceback" not in init.stderr
+    errors = [l for l in init.stderr.splitlines() if l.startswith("错误 / error")]
+    assert len(errors) == 1, init.stderr
+    return line + "\n" + errors[0]
+
+
 def test_unknown_database_scheme_is_one_line(run_cli: Run) -> None:
-    line = _one_line_error(run_cli("init", env={"YUQING_DATABASE_URL": "mysql://root@x/db"}))
-    assert "YUQING_DATABASE_URL" in line and "mysql" in line and "sqlite" in line
+    for line in _bad(run_cli, {"YUQING_DATABASE_URL": "mysql://root@x/db"}).splitlines():
+        assert "YUQING_DATABASE_URL" in line and "mysql" in line and "sqlite" in line
 
 
 def test_unreadable_config_is_one_line(run_cli: Run, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "config.yaml"
-    line = _one_line_error(run_cli("init", env={"YUQING_CONFIG": str(missing)}))
-    assert str(missing) in line and "配置文件" in line
+    for line in _bad(run_cli, {"YUQING_CONFIG": str(missing)}).splitlines():
+        assert str(missing) in line and "配置文件" in line
 
 
 def test_config_value_of_the_wrong_type_names_file_and_key(run_cli: Run, tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("sources: 5\n", encoding="utf-8")
-    line = _one_line_error(run_cli("init", env={"YUQING_CONFIG": str(config)}))
-    assert str(config) in line and "sources" in line
+    command, init = _bad(run_cli, {"YUQING_CONFIG": str(config)}).splitlines()
+    assert str(config) in command and "sources" in command
+    assert "error: sources: " in init
 
 
 def test_invalid_yaml_names_the_line(run_cli: Run, tmp_path: Path) -> None:
     config = tmp_path / "broken.yaml"
     config.write_text("sources:\n  - name: [unclosed\n", encoding="utf-8")
-    line = _one_line_error(run_cli("init", env={"YUQING_CONFIG": str(config)}))
-    assert "broken.yaml" in line and "line" in line
+    for line in _bad(run_cli, {"YUQING_CONFIG": str(config)}).splitlines():
+        assert "broken.yaml" in line and "line" in line
 
 
 def test_unknown_timezone_is_one_line(run_cli: Run) -> None:
-    line = _one_line_error(run_cli("init", env={"YUQING_TIMEZONE": "Mars/Olympus"}))
-    assert "YUQING_TIMEZONE" in line
+    for line in _bad(run_cli, {"YUQING_TIMEZONE": "Mars/Olympus"}).splitlines():
+        assert "YUQING_TIMEZONE" in line
 
 
 def test_init_writes_a_commented_config_and_creates_the_database(

@@ -13,6 +13,8 @@ from yuqing.context import AppContext
 from yuqing.db import session_scope
 
 if TYPE_CHECKING:
+    import threading
+
     from alerts.policy import Policy
     from alerts.scheduler import AlertDaemon
     from alerts.sweep import AlertSetup
@@ -227,19 +229,21 @@ def run(
     """常驻进程：定时采集、研判、时限检查、提醒、升级与通知发送。"""
     import logging
     import os
-    import signal
     import threading
 
     from alerts.scheduler import AlertDaemon, TickResult, file_clock
     from alerts.transports.apprise_transport import AppriseTransport
+    from yuqing.cli.app import require_valid_config
 
+    report = require_valid_config()  # refuse to start on anything a command would reject
     ctx = open_context()
     require_current_schema(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log = logging.getLogger(__name__)
+    for problem in report.warnings:
+        if problem.path != "roster.admin":  # judged below on the roster in force
+            log.warning("config: %s: %s", problem.path, problem.message)
 
     def beat(tick: TickResult) -> None:
         if heartbeat is not None:
@@ -247,19 +251,53 @@ def run(
             tmp.write_text(tick.now.isoformat(), encoding="utf-8")
             tmp.replace(heartbeat)
 
-    daemon = AlertDaemon(ctx.sessions, _setup(ctx),
+    setup = _setup(ctx)
+    _warn_without_admin(ctx, setup)
+    daemon = AlertDaemon(ctx.sessions, setup,
                          file_clock(clock_file) if clock_file else ctx.clock,
                          AppriseTransport(), worker=worker or f"pid-{os.getpid()}",
                          poll_seconds=poll, elect=elect, on_tick=beat)
+    stop = threading.Event()
+    _stop_on_signals(stop, daemon.wake)
     jobs = _crawl_jobs(ctx, daemon) if crawl else None
     if jobs is not None:
-        log_count = jobs.start()
-        logging.getLogger(__name__).info("crawling %d sources on their schedules", log_count)
+        log.info("crawling %d sources on their schedules", jobs.start())
     try:
         daemon.run(stop)
     finally:
         if jobs is not None:
             jobs.stop()
+        log.info("stopped")
+
+
+def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
+    """SIGTERM/SIGINT: take no more work; the unit of work under way finishes and commits."""
+    import logging
+    import signal
+
+    def handle(signum: int, _frame: object) -> None:
+        logging.getLogger(__name__).info(
+            "received %s: stopping (finishing the current unit of work)",
+            signal.Signals(signum).name)
+        stop.set()
+        wake.set()  # the loop waits on this, not on ``stop``
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _warn_without_admin(ctx: AppContext, setup: AlertSetup) -> None:
+    """The admin receives source-down and channel-failure alerts: say so when there is none."""
+    import logging
+
+    from alerts.roster import current_roster
+
+    with session_scope(ctx.sessions, readonly=True) as session:
+        roster = current_roster(session, setup.roster)
+    if roster.admin is None:
+        logging.getLogger(__name__).warning(
+            "the roster in force names no admin: source-down and channel-failure alerts have "
+            "no recipient (set roster.admin, or import a roster with an admin)")
 
 
 def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
@@ -278,11 +316,11 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
         return None
 
     def after(name: str) -> None:
-        try:
+        try:  # on the daemon's clock, like its ticks (a simulated one under --clock-file)
             with session_scope(ctx.sessions) as session:
-                report_blind_sources(session, daemon.setup, ctx.clock())
+                report_blind_sources(session, daemon.setup, daemon.clock())
             with session_scope(ctx.sessions) as session:
-                analyse_and_start_clocks(session, daemon.setup, ctx.clock())
+                analyse_and_start_clocks(session, daemon.setup, daemon.clock())
         except OperationalError as exc:
             # Rolled back whole; the documents stay pending and the next run picks them up.
             logging.getLogger(__name__).warning("analysis after crawling %s failed, will retry: %s",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from yuqing.context import AppContext
 from yuqing.settings import SettingsError
+
+if TYPE_CHECKING:
+    from yuqing.config_check import Report
 
 app = typer.Typer(
     name="yuqing",
@@ -52,3 +55,23 @@ def require_current_schema(ctx: AppContext) -> None:
     if not is_current(ctx.settings.database_url):
         fail("数据库结构不是最新版本，请先运行 yuqing init / the database schema is not current: "
              "run `yuqing init`")
+
+
+def print_problems(report: Report, to_stderr: bool = True) -> None:
+    """Every problem of a config check, one line each, with its place in the file."""
+    out = err_console if to_stderr else console
+    for problem in report.problems:
+        out.print(problem.line(), markup=False, highlight=False, soft_wrap=True)
+
+
+def require_valid_config() -> Report:
+    """Stop, listing every problem, when the settings or the config hold anything a command
+    would reject; warnings are returned for the caller to show."""
+    from yuqing.config_check import check_all
+
+    report = check_all()
+    if report.errors:
+        print_problems(report)
+        fail(f"配置有 {len(report.errors)} 处错误（{report.source}），请修改后重试 / "
+             f"{len(report.errors)} config error(s) in {report.source}")
+    return report

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from yuqing import __version__, audit
-from yuqing.cli.app import app, console, fail, open_context, print_json, stdin_is_terminal
+from yuqing.cli.app import (app, console, fail, open_context, print_json, print_problems,
+                            stdin_is_terminal)
 from yuqing.db import session_scope
 from yuqing.migrate import upgrade
 from yuqing.settings import default_config_text
@@ -17,8 +19,10 @@ from yuqing.users import UserError, add_user
 
 user_app = typer.Typer(help="用户管理。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志。", no_args_is_help=True)
+config_app = typer.Typer(help="配置文件。", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(config_app, name="config")
 
 
 @app.command()
@@ -29,20 +33,59 @@ def version() -> None:
 
 @app.command()
 def init() -> None:
-    """初始化：写入默认配置文件（如不存在），创建或升级数据库。"""
-    ctx = open_context()
-    path = ctx.settings.config_path
-    if not path.exists():
+    """初始化：写入默认配置文件（如不存在），检查配置，创建或升级数据库。"""
+    from yuqing.config_check import check_all, config_path
+
+    path = config_path()
+    if not path.exists() and not os.environ.get("YUQING_CONFIG"):  # a named file must exist
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(default_config_text(), encoding="utf-8")
         console.print(f"已写入默认配置：{path}")
+    report = check_all()
+    print_problems(report)
+    if report.errors or report.settings is None:
+        fail(f"配置有 {len(report.errors)} 处错误（{report.source}），请修改后重新运行 yuqing init"
+             f" / {len(report.errors)} config error(s): nothing was changed")
     try:
-        upgrade(ctx.settings.database_url)
+        upgrade(report.settings.database_url)
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc
         fail(f"数据库无法初始化 / cannot initialise database: {type(exc).__name__}: "
              f"{reason}".splitlines()[0])
-    console.print(f"数据库已就绪：{ctx.settings.database_url}")
+    console.print(f"配置检查通过：{report.source}")
+    console.print(f"数据库已就绪：{report.settings.database_url}")
+    console.print(NEXT_STEPS.format(path=path), markup=False, highlight=False)
+
+
+NEXT_STEPS = """下一步：
+  1. 编辑 {path}：sources 填写数据源；roster 填写值班人员、通知渠道（apprise 地址）、班次和管理员 admin；
+     policy 可调整时限与提醒（文件中有完整的注释示例）
+  2. yuqing config check      检查配置，逐条列出问题及其位置
+  3. yuqing roster now        查看下一条预警发给谁；yuqing drill 用真实渠道演练一次
+  4. yuqing crawl             试采集一次；yuqing sources 查看数据源状态
+  5. yuqing run               启动常驻进程（定时采集、研判、时限提醒与升级）"""
+
+
+@config_app.command("check")
+def config_check(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+    """检查配置文件与环境变量：逐条列出问题及其位置（如 sources[0].url），有错误时以非零状态退出。"""
+    from yuqing.config_check import check_all
+
+    report = check_all()
+    if as_json:
+        print_json({"source": report.source, "ok": not report.errors,
+                    "problems": [{"path": p.path, "message": p.message,
+                                  "level": "warning" if p.warning else "error"}
+                                 for p in report.problems]})
+    else:
+        print_problems(report, to_stderr=False)
+        if not report.errors:
+            console.print(f"配置检查通过：{report.source}"
+                          + (f"（{len(report.warnings)} 条警告）" if report.warnings else ""))
+    if report.errors:
+        if not as_json:
+            console.print(f"共 {len(report.errors)} 处错误 / {len(report.errors)} error(s)")
+        raise typer.Exit(1)
 
 
 def _read_password() -> str:

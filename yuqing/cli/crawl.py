@@ -33,8 +33,9 @@ def crawl(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="显示 Scrapy 的完整日志"),
 ) -> None:
     """采集：抓取配置中的数据源并入库，给出每个数据源的汇总；有数据源采集失败时退出码为 1。"""
-    from crawler.runner import run_crawl
-    from crawler.service import configured_sources, crawl_settings, stored_urls
+    from crawler.lease import LeaseKeeper
+    from crawler.service import configured_sources, crawl_settings
+    from yuqing.daemon import BUSY_EXIT
 
     ctx = open_context()
     require_current_schema(ctx)
@@ -50,11 +51,11 @@ def crawl(
         overrides["LOG_ENABLED"] = False
     if now is not None:
         overrides["YUQING_NOW"] = _time_option(now, ctx, "--now").isoformat()
-    with session_scope(ctx.sessions) as session:
-        known = stored_urls(session, [s.name for s in sources])
-    with _progress(sources, as_json) as advance:
-        runs = run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
-                         progress=advance)
+    with LeaseKeeper(ctx.sessions, [s.name for s in sources], ctx.clock) as leases:
+        for name, holder in leases.busy.items():
+            err_console.print(f"数据源 {name} 正在由另一进程采集（{holder}），本次跳过 / source "
+                              f"{name!r} is being crawled by {holder}; skipped", markup=False)
+        runs = _crawl(ctx, [s for s in sources if s.name in leases.held], overrides, as_json)
     _show_runs(runs, as_json)
     failed = [run for run in runs if run.failed]
     for run in failed:
@@ -62,6 +63,22 @@ def crawl(
                           markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
+    if leases.busy:
+        raise typer.Exit(BUSY_EXIT)
+
+
+def _crawl(ctx: AppContext, sources: list[SourceConfig], overrides: dict[str, Any],
+           as_json: bool) -> list[SourceRun]:
+    from crawler.runner import run_crawl
+    from crawler.service import stored_urls
+
+    if not sources:
+        return []
+    with session_scope(ctx.sessions) as session:
+        known = stored_urls(session, [s.name for s in sources])
+    with _progress(sources, as_json) as advance:
+        return run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
+                         progress=advance)
 
 
 @contextmanager
