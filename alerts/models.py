@@ -36,6 +36,17 @@ class ClockState(StrEnum):
     WAIVED = "waived"
 
 
+# What a duty officer reads; JSON output keeps the codes.
+CLOCK_STATE_LABELS: dict[str, str] = {
+    ClockState.PENDING: "计时中",
+    ClockState.DUE_SOON: "即将到期",
+    ClockState.OVERDUE: "已超时",
+    ClockState.MET_ON_TIME: "按时完成",
+    ClockState.MET_LATE: "逾期完成",
+    ClockState.WAIVED: "已豁免",
+}
+
+
 class Deadline(Base):
     """A legal clock as a row: reports query it, the scheduler is derived from it."""
 

@@ -99,10 +99,10 @@ def clocks(
     """列出未结事件的各项时限：T0 及来源、截止时间、状态、剩余时间。"""
     from rich.table import Table
 
-    from alerts.console import T0_LABELS, time_left
+    from alerts.console import T0_LABELS
     from alerts.deadlines import list_clocks
-    from alerts.models import CLOCK_LABELS
-    from alerts.views import iso
+    from alerts.models import CLOCK_LABELS, CLOCK_STATE_LABELS
+    from alerts.views import clock_left, iso
     from yuqing.clock import format_local
 
     ctx = open_context()
@@ -110,8 +110,8 @@ def clocks(
     with session_scope(ctx.sessions) as session:
         lines = list_clocks(session, at, ctx.clock(), _policy(ctx))
     if as_json:
-        print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at)}
-                    for line in lines])
+        print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at),
+                     "met_at": iso(line.met_at)} for line in lines])
         return
     table = Table("事件", "时限", "T0（来源）", "截止", "状态", "剩余")
     for line in lines:
@@ -119,7 +119,8 @@ def clocks(
                       CLOCK_LABELS.get(line.kind, line.kind) + (
                           f"#{line.sequence}" if line.sequence else ""),
                       f"{format_local(line.t0)}（{T0_LABELS.get(line.t0_source, '')}）",
-                      format_local(line.due_at), line.state, time_left(line.due_at, at))
+                      format_local(line.due_at), CLOCK_STATE_LABELS.get(line.state, line.state),
+                      clock_left(line.state, line.due_at, line.met_at, at, ctx.settings.tz))
     console.print(table)
 
 
