@@ -47,6 +47,14 @@ CLOCK_STATE_LABELS: dict[str, str] = {
 }
 
 
+class EscalationCause(StrEnum):
+    """Why a notification goes up the chain if nothing stops it first."""
+
+    UNACKNOWLEDGED = "unacknowledged"  # stopped by an acknowledgement of the incident
+    OVERDUE = "overdue"  # a legal clock passed its due: stopped only by meeting or waiving it
+    UNDELIVERED = "undelivered"  # no channel of the recipient took it: goes up at once
+
+
 class Deadline(Base):
     """A legal clock as a row: reports query it, the scheduler is derived from it."""
 
@@ -98,6 +106,7 @@ class Notification(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     # Escalation: unacknowledged at escalate_at -> the next person of the chain.
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    escalate_cause: Mapped[str | None] = mapped_column(String(16), default=None)
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     acked_by: Mapped[str | None] = mapped_column(String(64), default=None)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), default=None)

@@ -127,23 +127,26 @@ def clocks(
 @app.command("ack")
 def ack(
     incident: int = typer.Argument(..., help="事件编号"),
-    by: str = typer.Option(..., "--by", help="确认人"),
+    by: str = typer.Option(..., "--by", help="确认人：值班表中的人员（代号或姓名）或用户名"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """确认收到预警：停止升级和重复提醒。"""
+    """确认收到预警：该事件此后不再因未确认而升级，提醒改发确认人（超时仍升级）。"""
     from alerts.deadlines import IncidentError
     from alerts.sweep import acknowledge
 
     ctx = open_context()
+    setup = _setup(ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            count = acknowledge(session, incident, by, ctx.clock())
+            done = acknowledge(session, incident, by, ctx.clock(), setup.roster)
     except IncidentError as exc:
         fail(str(exc))
     if as_json:
-        print_json({"incident_id": incident, "acknowledged": count, "by": by})
+        print_json({"incident_id": incident, "acknowledged": done.notifications,
+                    "by": done.person})
     else:
-        console.print(f"已确认事件 #{incident} 的 {count} 条通知（{by}）")
+        console.print(f"已确认事件 #{incident} 的 {done.notifications} 条通知（{done.person}）；"
+                      f"此后该事件不再因未确认而升级")
 
 
 @app.command("alerts")
