@@ -48,9 +48,9 @@ def _terms(title: str, content: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
-    """jieba's IDF table of general Chinese (``word idf`` lines, shipped with jieba, read once,
-    ≈ 1 s) and its median: in a cluster of reposts every word is equally widespread, and only
-    a background tells 殴打 and 戒毒所 from 期间 and 多次."""
+    """jieba's IDF table of general Chinese (``word idf`` lines, shipped with jieba, 270k words,
+    read once in ≈ 0.6 s) and its median: in a cluster of reposts every word is equally
+    widespread, and only a background tells 殴打 and 戒毒所 from 期间 and 多次."""
     idf: dict[str, float] = {}
     with (files("jieba") / "analyse" / "idf.txt").open(encoding="utf-8") as table:
         for line in table:
