@@ -44,6 +44,8 @@ sends no notifications, since the higher level's earlier clocks carry them.
 
 A legal clock is met by the earliest matching publication known at ``now``, whenever it happened:
 a statement published while the incident was 较大 meets the 重大 statement clock added later.
+A publication before T0 meets nothing (it cannot answer the event; ``record_publication``
+refuses one, but T0 can be corrected past an earlier one).
 Closing the incident stops notifications but excuses nothing: an unmet legal clock still turns
 overdue in reports unless it is waived with a reason (a recorded decision not to publish, 备案).
 
@@ -385,7 +387,9 @@ def clocks_for(incident: IncidentView, policy: Policy, now: datetime) -> list[Cl
 
 
 def _published(ctx: _Context, kinds: frozenset[ClockKind]) -> list[datetime]:
-    return sorted(at for kind, at in ctx.incident.responses if kind in kinds and at <= ctx.now)
+    # A publication before T0 cannot answer the event (and would anchor 持续发布 years back).
+    return sorted(at for kind, at in ctx.incident.responses
+                  if kind in kinds and ctx.t0 <= at <= ctx.now)
 
 
 def _legal_clock(src: _Source, ctx: _Context) -> ClockView:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +22,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from alerts.clocks import (ClockView, IncidentView, Step, T0Source, choose_t0, clocks_for,
                            next_check_at, status_at, steps_to_fire)
-from alerts.models import ClockKind, Deadline, IncidentLink, Publication, SeverityChange, T0Change
+from alerts.models import (ClockKind, ClockState, Deadline, IncidentLink, Publication,
+                           SeverityChange, T0Change)
 from alerts.policy import DEFAULT_POLICY, Policy, load_policy
 from analysis.models import Incident, Severity
 from yuqing import audit
+from yuqing.clock import SHANGHAI, ensure_aware, format_local
 
 TICK = timedelta(microseconds=1)
+SETTLED = frozenset({ClockState.MET_ON_TIME, ClockState.MET_LATE, ClockState.WAIVED})
 
 
 class IncidentError(Exception):
@@ -223,10 +228,38 @@ def correct_t0(session: Session, incident_id: int, t_event: datetime, *, actor: 
     return incident
 
 
+# How far ahead of ``now`` a publication time may be: the clocks of the machines involved differ.
+PUBLICATION_SKEW = timedelta(minutes=10)
+
+
+def check_publication(incident: Incident, published_at: datetime, url: str | None,
+                      now: datetime, tz: ZoneInfo = SHANGHAI) -> None:
+    """Refuse a publication that cannot be true: after ``now`` (beyond the skew), before T0, or
+    with a URL that is not http(s). Raises ``IncidentError`` with one line."""
+    published_at, now = ensure_aware(published_at, "published_at"), ensure_aware(now, "now")
+    if published_at > now + PUBLICATION_SKEW:
+        raise IncidentError(f"发布时间晚于当前时间 / publication time {format_local(published_at, tz)} "
+                            f"is after now ({format_local(now, tz)}); give the time it was "
+                            f"published")
+    if published_at < incident.t0:
+        raise IncidentError(f"发布时间早于事件起算时间 / publication time "
+                            f"{format_local(published_at, tz)} is before the incident's T0 "
+                            f"({format_local(incident.t0, tz)}); correct T0 first if it is wrong")
+    if url is not None and not _is_http_url(url):
+        raise IncidentError(f"发布地址无效 / url {url[:80]!r} is not an http(s) address, "
+                            f"e.g. https://sfj.example.gov.cn/xwfb/1.html")
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
 def record_publication(session: Session, incident_id: int, kind: ClockKind, published_at: datetime,
                        *, actor: str, now: datetime, url: str | None = None) -> Publication:
-    """A published response meets the matching clocks (called by ``responses``; audited)."""
-    get_incident(session, incident_id)
+    """A published response meets the matching clocks (called by ``responses``; audited).
+    An impossible one (see ``check_publication``) raises ``IncidentError`` and changes nothing."""
+    check_publication(get_incident(session, incident_id), published_at, url, now)
     row = Publication(incident_id=incident_id, kind=kind.value, published_at=published_at,
                       url=url, recorded_by=actor)
     session.add(row)
@@ -263,14 +296,16 @@ class ClockLine:
     t0_source: T0Source
     due_at: datetime
     state: str
-    seconds_left: int
+    seconds_left: int | None  # None once met or waived: nothing is left to count
+    met_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"incident_id": self.incident_id, "title": self.title, "drill": self.is_drill,
                 "kind": self.kind.value, "sequence": self.sequence,
                 "t0": self.t0.isoformat(), "t0_source": self.t0_source.value,
                 "due_at": self.due_at.isoformat(), "state": self.state,
-                "seconds_left": self.seconds_left}
+                "seconds_left": self.seconds_left,
+                "met_at": self.met_at.isoformat() if self.met_at else None}
 
 
 def list_clocks(session: Session, at: datetime, known: datetime,
@@ -289,7 +324,8 @@ def list_clocks(session: Session, at: datetime, known: datetime,
             met = clock.met_at if clock.met_at is not None and clock.met_at <= at else None
             state = status_at(clock.anchor, met, clock.rule, at,
                               waived=clock.waived_reason is not None)
+            left = None if state in SETTLED else int((clock.due_at - at).total_seconds())
             lines.append(ClockLine(incident.id, incident.title, incident.is_drill, clock.kind,
                                    clock.sequence, clock.t0, clock.t0_source, clock.due_at,
-                                   state.value, int((clock.due_at - at).total_seconds())))
+                                   state.value, left, met))
     return lines

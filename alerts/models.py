@@ -36,6 +36,25 @@ class ClockState(StrEnum):
     WAIVED = "waived"
 
 
+# What a duty officer reads; JSON output keeps the codes.
+CLOCK_STATE_LABELS: dict[str, str] = {
+    ClockState.PENDING: "计时中",
+    ClockState.DUE_SOON: "即将到期",
+    ClockState.OVERDUE: "已超时",
+    ClockState.MET_ON_TIME: "按时完成",
+    ClockState.MET_LATE: "逾期完成",
+    ClockState.WAIVED: "已豁免",
+}
+
+
+class EscalationCause(StrEnum):
+    """Why a notification goes up the chain if nothing stops it first."""
+
+    UNACKNOWLEDGED = "unacknowledged"  # stopped by an acknowledgement of the incident
+    OVERDUE = "overdue"  # a legal clock passed its due: stopped only by meeting or waiving it
+    UNDELIVERED = "undelivered"  # no channel of the recipient took it: goes up at once
+
+
 class Deadline(Base):
     """A legal clock as a row: reports query it, the scheduler is derived from it."""
 
@@ -87,6 +106,7 @@ class Notification(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     # Escalation: unacknowledged at escalate_at -> the next person of the chain.
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    escalate_cause: Mapped[str | None] = mapped_column(String(16), default=None)
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     acked_by: Mapped[str | None] = mapped_column(String(64), default=None)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), default=None)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.models import ChannelHealth, DeliveryAttempt, Notification
 from alerts.roster import Roster, current_roster
-from alerts.sweep import AlertSetup, enqueue
+from alerts.sweep import AlertSetup, enqueue, undelivered
 from alerts.transports import NotificationError, Transport
 from yuqing.db import session_scope
 
@@ -167,8 +167,8 @@ def _next_channel(note: Notification, roster: Roster, now: datetime, stats: Deli
         return
     note.status = "failed"
     stats.gave_up += 1
-    if note.escalate_at is not None:
-        note.escalate_at = now  # nobody could be told: go up the chain at once
+    if note.incident_id is not None:  # nobody could be told: go up the chain at once
+        note.escalate_at, note.escalate_cause = now, undelivered(note.escalate_cause)
 
 
 def short_channel(url: str) -> str:

@@ -37,6 +37,7 @@ from alerts.models import RosterVersion
 from alerts.policy import Role
 from yuqing import audit
 from yuqing.clock import SHANGHAI, parse_local
+from yuqing.users import find_user
 
 # apprise schemes we deliver to: e-mail, DingTalk, WeCom group bot (``wecom://`` is Pushplus,
 # not WeCom), Feishu, JSON/form webhooks (an SMS gateway is a webhook) and Lark.
@@ -225,6 +226,26 @@ def import_roster(session: Session, roster: Roster, *, source: str, actor: str,
                  details={"source": source, "people": len(roster.people),
                           "shifts": len(roster.shifts)})
     return row
+
+
+def display_name(roster: Roster, key: str | None) -> str:
+    """The person's name for messages (张三), the key itself if the roster lacks them."""
+    person = roster.people.get(key) if key else None
+    return person.name if person is not None else (key or "")
+
+
+def resolve_person(session: Session, given: str, configured: dict[str, Any] | None) -> str | None:
+    """The roster key or user name that ``given`` names: a key of the roster in force or of the
+    config's roster, an active user, or the unique roster person with that name (张三). None:
+    nobody; until one identity exists, an acknowledgement must come from one of these."""
+    rosters = (current_roster(session, configured), parse_roster(configured or {}))
+    if any(given in roster.people for roster in rosters):
+        return given
+    user = find_user(session, given)
+    if user is not None and user.active:
+        return given
+    named = {key for roster in rosters for key, p in roster.people.items() if p.name == given}
+    return named.pop() if len(named) == 1 else None
 
 
 def current_roster(session: Session, configured: dict[str, Any] | None) -> Roster:

@@ -7,6 +7,14 @@ in the same transaction. The idempotency key ``incident:step:recipient`` is UNIQ
 inserted with ON CONFLICT DO NOTHING, so a step reaches a person at most once however many
 sweeps or schedulers race. It then escalates notifications left unacknowledged past the policy's
 timeout to the next rung of the chain. Nothing here sends: ``alerts.notify`` delivers the outbox.
+
+Escalation has a cause (``Notification.escalate_cause``). *Unacknowledged*: a step queued while
+nobody has acknowledged the incident goes up the chain after ``policy.ack_timeout_minutes``; an
+acknowledgement belongs to the incident, so it stops these for every step, earlier or later, and
+later steps go to the person who acknowledged (when the roster can reach them). *Overdue*: the
+first overdue notice of a legal clock goes up the chain after the same timeout whoever
+acknowledged, rung by rung, until the clock is met or waived; its repeats do not escalate.
+*Undelivered*: a notification no channel took goes up at once.
 """
 
 from __future__ import annotations
@@ -17,17 +25,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from alerts.clocks import ClockView, Step, StepKind
-from alerts.console import render_notification, step_title
-from alerts.deadlines import ClockUpdate, policy_of, sync_incident
-from alerts.models import Acknowledgement, Deadline, IncidentLink, Notification
+from alerts.console import escalated_title, render_notification, step_title
+from alerts.deadlines import ClockUpdate, IncidentError, get_incident, policy_of, sync_incident
+from alerts.models import (Acknowledgement, ClockState, Deadline, EscalationCause, IncidentLink,
+                           Notification)
 from alerts.policy import DEFAULT_POLICY, Policy
-from alerts.roster import Roster, chain, current_roster, gap_around, leader_for_gap
+from alerts.roster import (Roster, Rung, chain, current_roster, display_name, gap_around,
+                           leader_for_gap, resolve_person)
 from analysis.models import Incident, IncidentDocument
 from crawler.models import Document
 from yuqing import audit
@@ -42,7 +52,7 @@ class AlertSetup:
 
     policy: Policy = DEFAULT_POLICY  # for incidents opened without a policy snapshot
     roster: dict[str, Any] = field(default_factory=dict)  # the config's roster section
-    dashboard_url: str = "http://127.0.0.1:8000"
+    dashboard_url: str | None = None  # alerts link to it only when one is configured
     tz: ZoneInfo = SHANGHAI
 
 
@@ -86,28 +96,40 @@ def _park(session: Session, incident_id: int) -> None:
                     .values(next_check_at=None).execution_options(synchronize_session=False))
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """One step about to be queued for the first rung."""
+
+    step_id: str
+    at: datetime
+    deadline_id: int | None = None
+    left: timedelta | None = None  # to the clock's due, at the step's time (what a reminder says)
+    overdue: bool = False  # the first overdue notice of a legal clock
+
+
 def _enqueue_steps(session: Session, incident: Incident, updates: Sequence[ClockUpdate],
                    roster: Roster, now: datetime, setup: AlertSetup) -> int:
     policy = policy_of(incident, setup.policy)
     clocks = [u.clock for u in updates if u.clock.notifies]
-    step_ids: list[tuple[str, datetime, int | None]] = []
+    planned: list[_Planned] = []
     if any(u.first_sight and u.clock.sequence == 0 and u.clock.notifies for u in updates):
-        step_ids.append((f"graded-{incident.severity}", now, None))
-    acked = _acknowledged_since(session, incident.id)
+        planned.append(_Planned(f"graded-{incident.severity}", now))
+    ack = latest_acknowledgement(session, incident.id)
     for update_ in updates:
+        clock = update_.clock
         for step in update_.steps:
-            if not _repeat_stopped(step, update_.clock, acked):
-                step_ids.append((step.step_id, step.at, update_.row.id))
-    count = 0
-    for step_id, at, deadline_id in step_ids:
-        count += _enqueue_first_rung(session, incident, step_id, at, deadline_id, clocks, roster,
-                                     policy, now, setup)
-    return count
+            if not _repeat_stopped(step, clock, ack.at if ack else None):
+                planned.append(_Planned(step.step_id, step.at, update_.row.id,
+                                        clock.due_at - step.at, _overdue_escalates(step, clock)))
+    return sum(_enqueue_first_rung(session, incident, p, clocks, roster, policy, now, setup, ack)
+               for p in planned)
 
 
-def _acknowledged_since(session: Session, incident_id: int) -> datetime | None:
-    return session.scalars(select(Acknowledgement.at).where(
-        Acknowledgement.incident_id == incident_id).order_by(Acknowledgement.at.desc())).first()
+def latest_acknowledgement(session: Session, incident_id: int) -> Acknowledgement | None:
+    """The incident's newest acknowledgement; None: nobody has acknowledged it."""
+    return session.scalars(select(Acknowledgement).where(
+        Acknowledgement.incident_id == incident_id)
+        .order_by(Acknowledgement.at.desc(), Acknowledgement.id.desc()).limit(1)).first()
 
 
 def _repeat_stopped(step: Step, clock: ClockView, acked_at: datetime | None) -> bool:
@@ -116,32 +138,48 @@ def _repeat_stopped(step: Step, clock: ClockView, acked_at: datetime | None) -> 
             and acked_at > clock.due_at)
 
 
-def _enqueue_first_rung(session: Session, incident: Incident, step_id: str, at: datetime,
-                        deadline_id: int | None, clocks: Sequence[ClockView], roster: Roster,
-                        policy: Policy, now: datetime, setup: AlertSetup) -> int:
-    rungs = chain(roster, now, policy.escalation)
+def _overdue_escalates(step: Step, clock: ClockView) -> bool:
+    # The notice that a legal clock has passed its due (the first one, or the one a clock that
+    # started late catches up with); repeats only remind, internal targets never escalate.
+    return (step.kind is StepKind.OVERDUE and (step.number == 1 or step.catch_up)
+            and not clock.rule.internal)
+
+
+def _first_recipient(rungs: Sequence[Rung], roster: Roster,
+                     ack: Acknowledgement | None) -> tuple[int | None, str | None]:
+    """(rung, person) a new step goes to: whoever acknowledged the incident if the roster can
+    reach them (their rung, else the first), else the first filled rung of the chain."""
+    if ack is not None:
+        person = roster.people.get(ack.user)
+        if person is not None and person.channels:
+            return next((i for i, r in enumerate(rungs) if r.person == ack.user), 0), ack.user
     level = next((i for i, r in enumerate(rungs) if r.person), None)
+    return level, rungs[level].person if level is not None else None
+
+
+def _enqueue_first_rung(session: Session, incident: Incident, planned: _Planned,
+                        clocks: Sequence[ClockView], roster: Roster, policy: Policy,
+                        now: datetime, setup: AlertSetup, ack: Acknowledgement | None) -> int:
+    rungs = chain(roster, now, policy.escalation)
     count = 0
     if rungs and rungs[0].person is None:
         count += _report_gap(session, roster, policy, now)
-    person = rungs[level].person if level is not None else None
-    key = f"{incident.id}:{step_id}:{person or NOBODY}"
-    title = step_title(step_id, incident)
-    body = _body(session, incident, clocks, now, setup, step_id, key)
-    escalate_at = (now + timedelta(minutes=policy.ack_timeout_minutes)
-                   if level is not None and level + 1 < len(rungs) else None)
+    level, person = _first_recipient(rungs, roster, ack)
+    cause = (EscalationCause.OVERDUE if planned.overdue
+             else EscalationCause.UNACKNOWLEDGED if ack is None else None)
+    key = f"{incident.id}:{planned.step_id}:{person or NOBODY}"
+    title = step_title(planned.step_id, incident, left=planned.left)
+    body = render_notification(incident, clocks, planned.at, setup.tz, step_id=planned.step_id,
+                               key=key, links=top_links(session, incident.id),
+                               dashboard_url=setup.dashboard_url, left=planned.left)
+    climbs = cause is not None and level is not None and level + 1 < len(rungs)
     count += enqueue(session, roster, key=key,
-                     recipient=person, incident_id=incident.id, deadline_id=deadline_id,
-                     step=step_id, kind="step", level=level or 0, title=title, body=body,
-                     scheduled_at=at, now=now, escalate_at=escalate_at)
+                     recipient=person, incident_id=incident.id, deadline_id=planned.deadline_id,
+                     step=planned.step_id, kind="step", level=level or 0, title=title, body=body,
+                     scheduled_at=planned.at, now=now,
+                     escalate_at=now + timedelta(minutes=policy.ack_timeout_minutes)
+                     if climbs else None, escalate_cause=cause if climbs else None)
     return count
-
-
-def _body(session: Session, incident: Incident, clocks: Sequence[ClockView], now: datetime,
-          setup: AlertSetup, step_id: str, key: str) -> str:
-    return render_notification(incident, clocks, now, setup.tz, step_id=step_id, key=key,
-                               links=top_links(session, incident.id),
-                               dashboard_url=setup.dashboard_url)
 
 
 def top_links(session: Session, incident_id: int, limit: int = 3) -> list[str]:
@@ -159,7 +197,8 @@ def top_links(session: Session, incident_id: int, limit: int = 3) -> list[str]:
 def enqueue(session: Session, roster: Roster, *, key: str, recipient: str | None,
             incident_id: int | None, deadline_id: int | None, step: str, kind: str, level: int,
             title: str, body: str, scheduled_at: datetime, now: datetime,
-            escalate_at: datetime | None = None, parent_id: int | None = None) -> int:
+            escalate_at: datetime | None = None, parent_id: int | None = None,
+            escalate_cause: EscalationCause | None = None) -> int:
     """Insert one outbox row unless its idempotency key exists; returns 1 if inserted.
 
     A recipient without any channel gets a row that is ``failed`` at once (visible in
@@ -172,13 +211,20 @@ def enqueue(session: Session, roster: Roster, *, key: str, recipient: str | None
         recipient=recipient or NOBODY, channel=channels[0] if channels else "", step=step,
         kind=kind, level=level, title=title, body=body, scheduled_at=scheduled_at,
         attempts=0, channel_index=0, parent_id=parent_id, status="pending", next_attempt_at=now,
-        escalate_at=escalate_at)
+        escalate_at=escalate_at, escalate_cause=escalate_cause)
     if not channels:
         reason = "值班表中无此岗位人员 / nobody on the roster" if person is None else \
             "此人没有通知渠道 / no channel for this person"
-        values.update(status="failed", error=reason, next_attempt_at=None,
-                      escalate_at=now if escalate_at is not None else None)
+        values.update(status="failed", error=reason, next_attempt_at=None)
+        if incident_id is not None:  # nobody could be told: up the chain at once
+            values.update(escalate_at=now, escalate_cause=undelivered(escalate_cause))
     return _insert_ignore(session, values)
+
+
+def undelivered(cause: EscalationCause | str | None) -> EscalationCause:
+    """The cause of a notification nobody could be told; an overdue clock stays the cause."""
+    return (EscalationCause.OVERDUE if cause == EscalationCause.OVERDUE
+            else EscalationCause.UNDELIVERED)
 
 
 def _insert_ignore(session: Session, values: dict[str, Any]) -> int:
@@ -216,9 +262,9 @@ def _report_gap(session: Session, roster: Roster, policy: Policy, now: datetime)
 
 def escalate(session: Session, now: datetime, roster: Roster, setup: AlertSetup,
              *, limit: int = 500, only_incident: int | None = None) -> int:
-    """Notifications unacknowledged past their timeout go to the next person of the chain."""
-    query = select(Notification).where(Notification.escalate_at <= now,
-                                       Notification.acked_at.is_(None))
+    """Notifications whose escalation time has come go to the next person of the chain (an
+    acknowledgement clears the time of those that escalate for lack of one)."""
+    query = select(Notification).where(Notification.escalate_at <= now)
     if only_incident is not None:
         query = query.where(Notification.incident_id == only_incident)
     due = list(session.scalars(query.order_by(Notification.escalate_at).limit(limit)))
@@ -232,11 +278,35 @@ def escalate(session: Session, now: datetime, roster: Roster, setup: AlertSetup,
     return count
 
 
+def _cause_holds(session: Session, note: Notification, cause: EscalationCause) -> bool:
+    """Whether the reason to escalate still stands (another process may have changed it)."""
+    if cause is EscalationCause.UNDELIVERED:
+        return True
+    if cause is EscalationCause.UNACKNOWLEDGED:
+        return note.incident_id is None or latest_acknowledgement(session, note.incident_id) is None
+    row = session.get(Deadline, note.deadline_id) if note.deadline_id else None
+    return row is not None and row.state == ClockState.OVERDUE
+
+
+def _onward_cause(session: Session, incident_id: int,
+                  cause: EscalationCause) -> EscalationCause | None:
+    """Why the escalated copy itself goes further up, if it does."""
+    if cause is not EscalationCause.UNDELIVERED:
+        return cause
+    unacked = latest_acknowledgement(session, incident_id) is None
+    return EscalationCause.UNACKNOWLEDGED if unacked else None
+
+
 def _escalate_one(session: Session, note: Notification, now: datetime, roster: Roster,
                   setup: AlertSetup) -> int:
     incident = session.get(Incident, note.incident_id) if note.incident_id else None
     if incident is None or incident.status != "open":
         return 0
+    # Rows written before causes were recorded escalated for lack of acknowledgement only.
+    cause = EscalationCause(note.escalate_cause or EscalationCause.UNACKNOWLEDGED)
+    if not _cause_holds(session, note, cause):
+        return 0
+    onward = _onward_cause(session, incident.id, cause)
     policy = policy_of(incident, setup.policy)
     rungs = chain(roster, now, policy.escalation)
     nxt = next((i for i in range(note.level + 1, len(rungs))
@@ -247,38 +317,55 @@ def _escalate_one(session: Session, note: Notification, now: datetime, roster: R
     later = any(r.person for r in rungs[nxt + 1:])
     key = f"{incident.id}:{note.step}:{person}"
     role = rungs[note.level].role.label if note.level < len(rungs) else ""
+    who = f"{role}{display_name(roster, note.recipient)}"
     added = enqueue(session, roster, key=key, recipient=person, incident_id=incident.id,
                     deadline_id=note.deadline_id, step=note.step, kind="escalation", level=nxt,
-                    title=step_title(note.step, incident, escalated_from=f"{role}{note.recipient}"),
+                    title=escalated_title(note.title, cause, who),
                     body=note.body.replace(note.idempotency_key, key), scheduled_at=now, now=now,
-                    escalate_at=now + timedelta(minutes=policy.ack_timeout_minutes) if later
-                    else None, parent_id=note.id)
+                    escalate_at=now + timedelta(minutes=policy.ack_timeout_minutes)
+                    if later and onward else None, escalate_cause=onward if later else None,
+                    parent_id=note.id)
     if added:
         audit.record(session, actor="system", action="alert.escalate", object_type="incident",
                      object_id=incident.id, now=now,
                      details={"step": note.step, "from": note.recipient, "to": person,
-                              "level": nxt})
+                              "level": nxt, "cause": cause.value})
     return added
 
 
-def acknowledge(session: Session, incident_id: int, user: str, now: datetime) -> int:
-    """``user`` confirms the incident's alerts: their escalation stops, and overdue repeats of
-    clocks already overdue stop. Returns how many notifications were acknowledged (audited)."""
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        from alerts.deadlines import IncidentError
+@dataclass(frozen=True)
+class Acknowledged:
+    incident_id: int
+    person: str  # the roster key or user name it was recorded under
+    notifications: int  # how many notifications it confirmed
 
-        raise IncidentError(f"事件不存在 / no incident #{incident_id}")
+
+def acknowledge(session: Session, incident_id: int, user: str, now: datetime,
+                configured_roster: dict[str, Any] | None) -> Acknowledged:
+    """``user`` acknowledges the incident: no step of it escalates for lack of acknowledgement
+    any more, later steps go to them, and overdue repeats of clocks already overdue stop (an
+    overdue legal clock still escalates). ``user`` must name a roster person or a user
+    (``roster.resolve_person``); else ``IncidentError`` and nothing changes (audited)."""
+    get_incident(session, incident_id)
+    person = resolve_person(session, user, configured_roster)
+    if person is None:
+        raise IncidentError(f"确认人未知 / unknown person {user!r}: neither on the roster (config "
+                            f"or imported) nor a user; give a roster key (e.g. zhangsan), a "
+                            f"roster name or a user name")
     result = session.execute(update(Notification).where(
         Notification.incident_id == incident_id, Notification.acked_at.is_(None))
-        .values(acked_at=now, acked_by=user, escalate_at=None)
-        .execution_options(synchronize_session=False))
+        .values(acked_at=now, acked_by=person).execution_options(synchronize_session=False))
     count = int(getattr(result, "rowcount", 0) or 0)
-    session.add(Acknowledgement(incident_id=incident_id, user=user, at=now))
-    audit.record(session, actor=user, action="alert.ack", object_type="incident",
+    session.execute(update(Notification).where(
+        Notification.incident_id == incident_id, Notification.escalate_at.is_not(None),
+        or_(Notification.escalate_cause.is_(None),
+            Notification.escalate_cause != EscalationCause.OVERDUE.value))
+        .values(escalate_at=None).execution_options(synchronize_session=False))
+    session.add(Acknowledgement(incident_id=incident_id, user=person, at=now))
+    audit.record(session, actor=person, action="alert.ack", object_type="incident",
                  object_id=incident_id, now=now, details={"notifications": count})
     session.flush()
-    return count
+    return Acknowledged(incident_id, person, count)
 
 
 def source_unhealthy(session: Session, setup: AlertSetup, *, source: str, reason: str,

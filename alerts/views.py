@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.models import DeliveryAttempt, Notification
+from alerts.console import time_left
+from alerts.models import ClockState, DeliveryAttempt, Notification
 from alerts.notify import short_channel
 from alerts.policy import Policy
 from alerts.roster import Roster, chain, gap_around
-from yuqing.clock import SHANGHAI, to_local
+from yuqing.clock import SHANGHAI, format_local, to_local
 
 
 def iso(value: datetime | None) -> str | None:
@@ -46,6 +48,16 @@ def _note_json(note: Notification, attempts: list[DeliveryAttempt]) -> dict[str,
                       "started_at": iso(a.started_at), "finished_at": iso(a.finished_at)}
                      for a in attempts],
     }
+
+
+def clock_left(state: str, due: datetime, met_at: datetime | None, at: datetime,
+               tz: ZoneInfo = SHANGHAI) -> str:
+    """The "time left" cell of a clock at ``at``: the time to its due, or when it was met."""
+    if state in (ClockState.MET_ON_TIME, ClockState.MET_LATE) and met_at is not None:
+        return f"已于 {format_local(met_at, tz)} 完成"
+    if state == ClockState.WAIVED:
+        return "—"
+    return time_left(due, at)
 
 
 def roster_now(roster: Roster, policy: Policy, now: datetime) -> dict[str, Any]:

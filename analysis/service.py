@@ -49,6 +49,11 @@ def pending_documents(session: Session, limit: int) -> list[Document]:
         .where(Classification.id.is_(None)).order_by(Document.id).limit(limit)))
 
 
+def own_channel_sources(session: Session) -> frozenset[int]:
+    """Ids of the sources that are the bureau's own website or accounts."""
+    return frozenset(session.scalars(select(Source.id).where(Source.own_channel.is_(True))))
+
+
 def analyse_pending(session: Session, now: datetime, model: Model | None = None,
                     policy: HeatPolicy | None = None, limit: int = 5000) -> AnalysisResult:
     """Classify pending documents and place the sensitive, relevant ones into incidents."""
@@ -58,10 +63,13 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
         return result
     verdicts = list(classify_texts(({"title": d.title, "text": d.content} for d in docs), model))
     relevant: list[tuple[Document, Classification]] = []
+    own = own_channel_sources(session)
     for doc, verdict in zip(docs, verdicts):
         row = _classification(doc, verdict, now)
         session.add(row)
-        if row.sensitive and row.topic != "other":
+        # The bureau's own statements answer incidents (alerts.candidates): kept and
+        # classified, they never open or raise one.
+        if row.sensitive and row.topic != "other" and doc.source_id not in own:
             relevant.append((doc, row))
     session.flush()
     result.sensitive = len(relevant)

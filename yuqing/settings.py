@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     config: Path | None = None
     timezone: str = "Asia/Shanghai"
-    dashboard_url: str = "http://127.0.0.1:8000"
+    dashboard_url: str | None = None  # the web dashboard; alerts link to it only when set
 
     @field_validator("database_url")
     @classmethod

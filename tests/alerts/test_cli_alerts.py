@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
 
 from tests.alerts.receivers import Inbox, Webhook
 
@@ -108,19 +109,73 @@ def test_a_roster_with_an_unknown_person_is_refused(run_cli: Run, tmp_path: Path
     assert result.code == 2 and "ghost" in result.stderr
 
 
-def test_ack_is_audited_and_listed(run_cli: Run) -> None:
+def roster_config(tmp_path: Path) -> dict[str, str]:
+    """A config whose roster has 张三 (zhangsan) on duty; the env that selects it."""
+    config = tmp_path / "yuqing.yaml"
+    config.write_text(yaml.safe_dump({"roster": {
+        "people": {"zhangsan": {"name": "张三", "section": "办公室",
+                                "channels": ["json://127.0.0.1:9/zhangsan"]}},
+        "shifts": [{"person": "zhangsan", "start": "2026-11-29 08:00", "end": "2026-11-30 08:00"}],
+    }}, allow_unicode=True), encoding="utf-8")
+    return {"YUQING_CONFIG": str(config)}
+
+
+def acks(tmp_path: Path) -> list[tuple[str, ...]]:
+    """(user,) per acknowledgement row, and ("audit",) per alert.ack audit event."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("select user from acknowledgements"))]
+        rows += [("audit",) for _ in conn.execute(
+            text("select id from audit_events where action = 'alert.ack'"))]
+    engine.dispose()
+    return rows
+
+
+def test_ack_is_audited_and_listed(run_cli: Run, tmp_path: Path) -> None:
+    env = roster_config(tmp_path)
     incident_id = report(run_cli)
-    result = run_cli("ack", str(incident_id), "--by", "zhang", "--json")
+    result = run_cli("ack", str(incident_id), "--by", "zhangsan", "--json", env=env)
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout)["by"] == "zhang"
+    assert json.loads(result.stdout)["by"] == "zhangsan"
     assert run_cli("audit", "verify").code == 0
-    missing = run_cli("ack", "999", "--by", "zhang")
+    missing = run_cli("ack", "999", "--by", "zhangsan", env=env)
     assert missing.code == 2 and "事件不存在" in missing.stderr
 
 
-def test_a_drill_runs_the_chain_through_real_channels_and_is_marked(
-        run_cli: Run, tmp_path: Path, webhook: Webhook, inbox: Inbox) -> None:
-    config = tmp_path / "yuqing.yaml"
+@pytest.mark.parametrize("by", ["路人甲", "lisi", "ZHANGSAN"])
+def test_ack_by_someone_neither_on_the_roster_nor_a_user_is_refused_and_changes_nothing(
+        run_cli: Run, tmp_path: Path, by: str) -> None:
+    env = roster_config(tmp_path)
+    incident_id = report(run_cli)
+    refused = run_cli("ack", str(incident_id), "--by", by, env=env)
+    assert refused.code == 2 and "确认人未知" in refused.stderr and by in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert acks(tmp_path) == []
+
+
+def test_ack_accepts_a_roster_key_or_name_an_imported_person_and_a_user(
+        run_cli: Run, tmp_path: Path) -> None:
+    env = roster_config(tmp_path)
+    incident_id = report(run_cli)
+    by_name = run_cli("ack", str(incident_id), "--by", "张三", "--json", env=env)
+    assert by_name.code == 0 and json.loads(by_name.stdout)["by"] == "zhangsan"
+    csv_file = tmp_path / "roster.csv"
+    csv_file.write_text("person,name,role,section,channels,start,end\n"
+                        "lisi,李四,duty_officer,办公室,json://127.0.0.1:9/lisi,"
+                        "2026-11-29 20:00,2026-11-30 08:00\n", encoding="utf-8")
+    assert run_cli("roster", "import", str(csv_file), env=env).code == 0
+    assert run_cli("ack", str(incident_id), "--by", "lisi", env=env).code == 0
+    assert run_cli("ack", str(incident_id), "--by", "zhangsan", env=env).code == 0  # config
+    added = run_cli("user", "add", "wangwu", "--role", "duty_officer", stdin="s3cret-pass\n",
+                    env=env)
+    assert added.code == 0, added.stderr
+    assert run_cli("ack", str(incident_id), "--by", "wangwu", env=env).code == 0
+    assert acks(tmp_path) == [("zhangsan",), ("lisi",), ("zhangsan",), ("wangwu",)] + [
+        ("audit",)] * 4
+
+
+def drill_config(tmp_path: Path, webhook: Webhook) -> Path:
+    config = tmp_path / "drill.yaml"
     config.write_text(yaml.safe_dump({"roster": {
         "people": {"zhang": {"name": "张三", "section": "办公室",
                              "channels": [webhook.url("/zhang")]},
@@ -128,6 +183,12 @@ def test_a_drill_runs_the_chain_through_real_channels_and_is_marked(
         "sections": {"办公室": "wang"},
         "shifts": [{"person": "zhang", "start": "2020-01-01 00:00", "end": "2099-01-01 00:00"}],
     }}, allow_unicode=True), encoding="utf-8")
+    return config
+
+
+def test_a_drill_runs_the_chain_through_real_channels_and_is_marked(
+        run_cli: Run, tmp_path: Path, webhook: Webhook, inbox: Inbox) -> None:
+    config = drill_config(tmp_path, webhook)
     result = run_cli("drill", "--json", env={"YUQING_CONFIG": str(config)})
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -138,5 +199,21 @@ def test_a_drill_runs_the_chain_through_real_channels_and_is_marked(
     assert steps[("statement:0:remind-30", "zhang")]["status"] == "sent"
     assert {a.channel for a in inbox.arrivals} == {"/zhang", "/wang"}
     assert all("（演练）" in a.body for a in inbox.arrivals)
+    assert not any("工作台" in a.body for a in inbox.arrivals)  # no dashboard configured
+    assert steps[("graded-major", "wang")]["kind"] == "escalation"
+    escalated = [a for a in inbox.arrivals if a.channel == "/wang"]
+    assert escalated and all(a.title.startswith("【升级·值班员张三未确认】") for a in escalated)
     clocks = json.loads(run_cli("clocks", "--json", env={"YUQING_CONFIG": str(config)}).stdout)
     assert clocks == []  # the drill incident is closed afterwards
+
+
+def test_alerts_link_to_the_dashboard_only_when_its_url_is_configured(
+        run_cli: Run, tmp_path: Path, webhook: Webhook, inbox: Inbox) -> None:
+    env = {"YUQING_CONFIG": str(drill_config(tmp_path, webhook)),
+           "YUQING_DASHBOARD_URL": "https://yuqing.sfj.example.gov.cn/"}
+    result = run_cli("drill", "--json", env=env)
+    assert result.code == 0, result.stderr
+    incident_id = json.loads(result.stdout)["incident_id"]
+    assert inbox.arrivals and all(
+        f"工作台：https://yuqing.sfj.example.gov.cn/incidents/{incident_id}\n" in a.body
+        for a in inbox.arrivals)

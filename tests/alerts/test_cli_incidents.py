@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.conftest import CliResult
 
 Run = Callable[..., CliResult]
@@ -64,3 +66,57 @@ def test_regrading_to_major_adds_clocks_from_the_same_t0(run_cli: Run) -> None:
     assert clocks["statement"]["state"] == "overdue"
     listed = json.loads(run_cli("incidents", "list", "--json").stdout)
     assert [(i["id"], i["severity"]) for i in listed] == [(incident, "major")]
+
+
+def _refused(result: CliResult, message: str) -> None:
+    assert result.code == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("at", "url", "message"), [
+    ("2027-01-01 00:00", "https://sfj.example.gov.cn/xwfb/1.html", "晚于当前时间"),
+    ("2026-11-29 12:42", "https://sfj.example.gov.cn/xwfb/1.html", "晚于当前时间"),  # 11 min
+    ("2020-01-01 00:00", "https://sfj.example.gov.cn/xwfb/1.html", "早于事件起算时间"),
+    ("2026-11-29 07:59", "https://sfj.example.gov.cn/xwfb/1.html", "早于事件起算时间"),
+    ("2026-11-29 12:30", "not a url", "发布地址无效"),
+    ("2026-11-29 12:30", "ftp://sfj.example.gov.cn/1.html", "发布地址无效"),
+    ("2026-11-29 12:30", "https://", "发布地址无效"),
+])
+def test_an_impossible_publication_is_refused_in_one_line_and_changes_nothing(
+        run_cli: Run, at: str, url: str, message: str) -> None:
+    incident = _report(run_cli, "major")
+    before = _clocks(run_cli, "2026-12-01 12:00")
+    refused = run_cli("incidents", "publish", str(incident), "--kind", "statement", "--url", url,
+                      "--by", "alice", "--at", at, "--now", "2026-11-29 12:31")
+    _refused(refused, message)
+    assert _clocks(run_cli, "2026-12-01 12:00") == before
+    assert before["statement"]["state"] == "overdue" and before["statement"]["met_at"] is None
+
+
+def test_a_publication_within_the_clock_skew_is_accepted(run_cli: Run) -> None:
+    incident = _report(run_cli, "major")
+    published = run_cli("incidents", "publish", str(incident), "--kind", "statement",
+                        "--url", "http://sfj.example.gov.cn/xwfb/1.html", "--by", "alice",
+                        "--at", "2026-11-29 12:41", "--now", "2026-11-29 12:31")  # 10 min ahead
+    assert published.code == 0, published.stderr
+    statement = _clocks(run_cli, "2026-11-29 14:00")["statement"]
+    assert statement["state"] == "met_on_time"
+    assert statement["met_at"] == "2026-11-29T12:41:00+08:00"
+    assert statement["seconds_left"] is None  # nothing left to count once met
+
+
+def test_the_clock_table_speaks_chinese_and_shows_when_a_clock_was_met(run_cli: Run) -> None:
+    incident = _report(run_cli, "major")
+    run_cli("incidents", "publish", str(incident), "--kind", "statement", "--url",
+            "https://sfj.example.gov.cn/xwfb/1.html", "--by", "alice", "--at", "2026-11-29 12:30",
+            "--now", "2026-11-29 12:31")
+    table = run_cli("clocks", "--now", "2026-11-29 14:00", env={"COLUMNS": "240"})
+    assert table.code == 0, table.stderr
+    rows = {line.split("│")[2].strip(): line for line in table.stdout.splitlines()
+            if line.count("│") > 3 and "#" in line}
+    statement, press = rows["首次权威信息发布"], rows["新闻发布会"]
+    assert "按时完成" in statement and "已于 2026-11-29 12:30 完成" in statement
+    assert "剩余" not in statement
+    assert "计时中" in press and "剩余 18小时0分" in press
+    for code in ("pending", "met_on_time", "due_soon", "overdue"):
+        assert code not in table.stdout

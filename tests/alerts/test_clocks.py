@@ -326,6 +326,17 @@ def test_it_ignores_a_follow_up_published_before_the_statement() -> None:
     assert follow_up.met_at is None and follow_up.due_at == T0 + 26 * H
 
 
+def test_a_publication_before_t0_meets_nothing_and_anchors_no_follow_up() -> None:
+    years_before = datetime(2020, 1, 1, tzinfo=SHANGHAI)
+    incident = make_incident(responses=[(STATEMENT, years_before), (FOLLOW_UP, years_before)])
+    now = T0 + 6 * H
+    statement = clock(incident, now, "statement:0")
+    follow_up = clock(incident, now, "follow_up:1")
+    assert statement.met_at is None and statement.state is ClockState.OVERDUE
+    assert follow_up.anchor == T0 + 5 * H and follow_up.due_at == T0 + 29 * H
+    assert follow_up.state is ClockState.PENDING and follow_up.due_at - now == 23 * H
+
+
 def test_it_stops_follow_ups_and_notifications_once_the_incident_is_closed() -> None:
     incident = make_incident(responses=[(STATEMENT, T0 + 4 * H)], closed_at=T0 + 10 * H)
     clocks = clocks_for(incident, DEFAULT_POLICY, T0 + 30 * H)

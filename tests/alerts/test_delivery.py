@@ -46,7 +46,8 @@ def deliver(factory: sessionmaker[Session], setup: AlertSetup, clock: Callable[[
 def test_it_delivers_a_chinese_alert_by_email(factory: sessionmaker[Session], smtp: Smtp,
                                               webhook: Webhook, inbox: Inbox) -> None:
     setup = AlertSetup(roster=roster_data({"alice": [smtp.url()], "bob": [webhook.url("/b")],
-                                           "carol": [], "dan": []}))
+                                           "carol": [], "dan": []}),
+                       dashboard_url="https://yuqing.sfj.example.gov.cn/")
     clock = ManualClock(T + 30 * M)
     incident_id = open_major(factory, setup, clock())
     deliver(factory, setup, clock)
@@ -56,7 +57,7 @@ def test_it_delivers_a_chinese_alert_by_email(factory: sessionmaker[Session], sm
     for text in ("等级：重大", "起算时间(T0)：2026-11-29 08:00（事件发生）",
                  "首次权威信息发布：截止 2026-11-29 13:00，剩余 4小时30分",
                  "新闻发布会：截止 2026-11-30 08:00", "https://weibo.example/status/1",
-                 f"http://127.0.0.1:8000/incidents/{incident_id}"):
+                 f"工作台：https://yuqing.sfj.example.gov.cn/incidents/{incident_id}"):
         assert text in mail.body
 
 

@@ -96,20 +96,42 @@ def test_an_unacknowledged_alert_escalates_along_the_chain(session: Session) -> 
     assert [e.details["to"] for e in escalations] == ["bob", "carol"]
 
 
-def test_acknowledging_stops_escalation_and_overdue_repeats(session: Session) -> None:
+def test_acknowledging_stops_escalation_for_lack_of_it_and_overdue_repeats(
+        session: Session) -> None:
     incident = report(session)
     sweep(session, T + 30 * M, SETUP)
-    sweep(session, T + 5 * H + 30 * M, SETUP)  # statement overdue-1 sent
-    assert acknowledge(session, incident.id, "alice", T + 5 * H + 35 * M) >= 1
+    sweep(session, T + 5 * H + 30 * M, SETUP)  # statement due and overdue-1 sent
+    done = acknowledge(session, incident.id, "alice", T + 5 * H + 35 * M, SETUP.roster)
+    assert done.notifications >= 1 and done.person == "alice"
     sweep(session, T + 7 * H, SETUP)
     sent = keys(session)
     assert f"{incident.id}:statement:0:overdue-1:alice" in sent
     assert not any("overdue-2" in k or "overdue-3" in k for k in sent)
     # escalated before the acknowledgement, not after it
     assert f"{incident.id}:graded-major:bob" in sent
-    assert f"{incident.id}:statement:0:overdue-1:bob" not in sent
+    assert f"{incident.id}:statement:0:due:bob" not in sent
     assert not any(k.endswith(":carol") for k in sent)
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.ack")).one()
+
+
+def test_an_overdue_legal_clock_escalates_after_the_acknowledgement_until_it_is_met(
+        session: Session) -> None:
+    incident = report(session)
+    sweep(session, T + 30 * M, SETUP)
+    sweep(session, T + 5 * H + 30 * M, SETUP)  # overdue-1 to alice
+    acknowledge(session, incident.id, "alice", T + 5 * H + 35 * M, SETUP.roster)
+    sweep(session, T + 5 * H + 45 * M, SETUP)
+    escalated = session.scalars(select(Notification).where(
+        Notification.idempotency_key == f"{incident.id}:statement:0:overdue-1:bob")).one()
+    assert escalated.title.startswith("【升级·已超时】") and "未确认" not in escalated.title
+    assert escalated.escalate_cause == "overdue"
+    record_publication(session, incident.id, ClockKind.STATEMENT, T + 5 * H + 50 * M,
+                       actor="office", now=T + 5 * H + 50 * M, url="https://sfj.example.gov.cn/x")
+    sweep(session, T + 6 * H + 30 * M, SETUP)  # met late: no further rung hears of it
+    assert not any(k.endswith(":carol") for k in keys(session))
+    causes = [e.details["cause"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "alert.escalate").order_by(AuditEvent.id))]
+    assert causes == ["unacknowledged", "overdue"]  # graded-major before the ack, overdue-1
 
 
 def test_an_empty_duty_slot_alerts_the_leader(session: Session) -> None:
@@ -172,3 +194,26 @@ def test_an_unhealthy_source_is_reported_to_the_admin_once_per_outage(session: S
                             since=since, now=T + H) == 0
     note = session.scalars(select(Notification).where(Notification.kind == "source_down")).one()
     assert note.recipient == "dan" and "2026-11-29 05:00" in note.body
+
+
+def _note(session: Session, key: str) -> Notification:
+    return session.scalars(select(Notification).where(Notification.idempotency_key == key)).one()
+
+
+def test_a_late_reminder_says_in_title_and_body_the_time_left_at_its_step(
+        session: Session) -> None:
+    incident = report(session)
+    sweep(session, T + 30 * M, SETUP)
+    sweep(session, T + 4 * H + 14 * M, SETUP)  # 14 minutes late for the 60-minute reminder
+    note = _note(session, f"{incident.id}:statement:0:remind-60:alice")
+    assert "还剩 60 分钟截止" in note.title
+    assert "首次权威信息发布：截止 2026-11-29 13:00，剩余 1小时0分" in note.body
+    assert "提醒事项：首次权威信息发布 还剩 60 分钟截止" in note.body
+
+
+def test_a_reminder_caught_up_at_a_late_start_counts_its_real_time_left(session: Session) -> None:
+    incident = report(session, at=T + 4 * H + 20 * M)  # reported 40 minutes before the due
+    sweep(session, T + 4 * H + 20 * M, SETUP)
+    note = _note(session, f"{incident.id}:statement:0:remind-60:alice")
+    assert "还剩 40 分钟截止" in note.title and "剩余 40分" in note.body
+    assert "60 分钟" not in note.title + note.body

@@ -101,10 +101,10 @@ def clocks(
     """列出未结事件的各项时限：T0 及来源、截止时间、状态、剩余时间。"""
     from rich.table import Table
 
-    from alerts.console import T0_LABELS, time_left
+    from alerts.console import T0_LABELS
     from alerts.deadlines import list_clocks
-    from alerts.models import CLOCK_LABELS
-    from alerts.views import iso
+    from alerts.models import CLOCK_LABELS, CLOCK_STATE_LABELS
+    from alerts.views import clock_left, iso
     from yuqing.clock import format_local
 
     ctx = open_context()
@@ -112,8 +112,8 @@ def clocks(
     with session_scope(ctx.sessions) as session:
         lines = list_clocks(session, at, ctx.clock(), _policy(ctx))
     if as_json:
-        print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at)}
-                    for line in lines])
+        print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at),
+                     "met_at": iso(line.met_at)} for line in lines])
         return
     table = Table("事件", "时限", "T0（来源）", "截止", "状态", "剩余")
     for line in lines:
@@ -121,30 +121,34 @@ def clocks(
                       CLOCK_LABELS.get(line.kind, line.kind) + (
                           f"#{line.sequence}" if line.sequence else ""),
                       f"{format_local(line.t0)}（{T0_LABELS.get(line.t0_source, '')}）",
-                      format_local(line.due_at), line.state, time_left(line.due_at, at))
+                      format_local(line.due_at), CLOCK_STATE_LABELS.get(line.state, line.state),
+                      clock_left(line.state, line.due_at, line.met_at, at, ctx.settings.tz))
     console.print(table)
 
 
 @app.command("ack")
 def ack(
     incident: int = typer.Argument(..., help="事件编号"),
-    by: str = typer.Option(..., "--by", help="确认人"),
+    by: str = typer.Option(..., "--by", help="确认人：值班表中的人员（代号或姓名）或用户名"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """确认收到预警：停止升级和重复提醒。"""
+    """确认收到预警：该事件此后不再因未确认而升级，提醒改发确认人（超时仍升级）。"""
     from alerts.deadlines import IncidentError
     from alerts.sweep import acknowledge
 
     ctx = open_context()
+    setup = _setup(ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            count = acknowledge(session, incident, by, ctx.clock())
+            done = acknowledge(session, incident, by, ctx.clock(), setup.roster)
     except IncidentError as exc:
         fail(str(exc))
     if as_json:
-        print_json({"incident_id": incident, "acknowledged": count, "by": by})
+        print_json({"incident_id": incident, "acknowledged": done.notifications,
+                    "by": done.person})
     else:
-        console.print(f"已确认事件 #{incident} 的 {count} 条通知（{by}）")
+        console.print(f"已确认事件 #{incident} 的 {done.notifications} 条通知（{done.person}）；"
+                      f"此后该事件不再因未确认而升级")
 
 
 @app.command("alerts")
