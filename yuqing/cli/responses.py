@@ -81,7 +81,7 @@ def report(
         fail(f"参数错误 / {exc}")
     with session_scope(ctx.sessions) as session:
         built = build_report(session, period, now=_time(now, ctx), sections=owners)
-    _write(out, render(built, fmt, ctx.settings.dashboard_url))
+    _write(out, render(built, fmt, ctx.settings.dashboard_url or ""))
     rate = built.overall.on_time_rate
     shown = "—" if rate is None else f"{rate * 100:.1f}%"
     console.print(f"已生成报告：{out}（{period.label}，事件 {built.incidents} 起，按时率 {shown}）",
