@@ -40,6 +40,7 @@ PRESS_URL = "https://sfj.example.gov.cn/xwfb/20261103/fabuhui.html"
 RESPONSE_URL = "https://sfj.example.gov.cn/hygq/20261111/huiying.html"
 FIRST_POST_URL = "https://bbs.example.com/thread/88231"
 SECTIONS = {"exam": "法律职业资格管理处", "legal_aid": "公共法律服务处"}
+ROSTER = {"people": {"alice": {"name": "值班员甲", "section": "办公室"}}}
 
 
 def bj(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -86,7 +87,7 @@ def month(session: Session) -> Month:
 def build_month(session: Session) -> Month:
     a = _report(session, "法考考场疑似泄题引发热议", Severity.MAJOR, bj(11, 2, 9), bj(11, 2, 10),
                 "exam")
-    acknowledge(session, a.id, "alice", bj(11, 2, 10, 30))
+    acknowledge(session, a.id, "alice", bj(11, 2, 10, 30), ROSTER)
     _publish(session, a, ClockKind.STATEMENT, bj(11, 2, 13), STATEMENT_URL)
     _publish(session, a, ClockKind.PRESS_CONFERENCE, bj(11, 3, 15), PRESS_URL)
     b = _report(session, "法律援助热线长期无人接听", Severity.SERIOUS, bj(11, 9, 9), bj(11, 11, 11),
