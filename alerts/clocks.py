@@ -98,7 +98,7 @@ from alerts.models import ClockKind, ClockState
 from alerts.policy import ClockRuleSpec, Policy
 from analysis import t0 as analysis_t0
 from analysis.models import Severity
-from yuqing.clock import SHANGHAI, ensure_aware
+from yuqing.core.clock import SHANGHAI, ensure_aware
 
 # Which publication kinds meet which clock. A press conference releases authoritative
 # information, so it also meets the 5-hour statement; a statement or press conference is a

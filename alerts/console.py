@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.models import CLOCK_LABELS, EscalationCause
 from analysis.models import Incident, Severity
-from yuqing.clock import format_local
+from yuqing.core.clock import format_local
 
 T0_LABELS = {"t_event": "事件发生", "t_first_post": "首发帖文", "t_detected": "系统发现（未知事件时间）"}
 

@@ -26,8 +26,8 @@ from alerts.models import (ClockKind, ClockState, Deadline, IncidentLink, Public
                            SeverityChange, T0Change)
 from alerts.policy import DEFAULT_POLICY, Policy, load_policy
 from analysis.models import Incident, Severity
-from yuqing import audit
-from yuqing.clock import SHANGHAI, ensure_aware, format_local
+from yuqing.core import audit
+from yuqing.core.clock import SHANGHAI, ensure_aware, format_local
 
 TICK = timedelta(microseconds=1)
 SETTLED = frozenset({ClockState.MET_ON_TIME, ClockState.MET_LATE, ClockState.WAIVED})

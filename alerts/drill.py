@@ -24,9 +24,9 @@ from alerts.notify import DeliveryPolicy, deliver_due
 from alerts.sweep import AlertSetup, sweep
 from alerts.transports import Transport
 from analysis.models import Incident, Severity
-from yuqing import audit
-from yuqing.clock import ManualClock
-from yuqing.db import session_scope
+from yuqing.core import audit
+from yuqing.core.clock import ManualClock
+from yuqing.core.db import session_scope
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from alerts.models import ChannelHealth, DeliveryAttempt, Notification
 from alerts.roster import Roster, current_roster
 from alerts.sweep import AlertSetup, enqueue, undelivered
 from alerts.transports import NotificationError, Transport
-from yuqing.db import session_scope
+from yuqing.core.db import session_scope
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ The admin edits it as the ``policy:`` section of the YAML config. Every field ha
 A level that is not written keeps its default clocks; a level that is written replaces them.
 
 Rules the policy enforces (``load_policy`` raises ``pydantic.ValidationError`` whose error location
-is the offending key, e.g. ``levels.major.quiet_hours``; ``yuqing.settings.section`` turns it into a
+is the offending key, e.g. ``levels.major.quiet_hours``; ``yuqing.core.settings.section`` turns it into a
 one-line message naming file and key):
 
 - quiet hours are refused for 特别重大/重大: those clocks run in calendar hours, day and night;

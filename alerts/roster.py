@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session
 
 from alerts.models import RosterVersion
 from alerts.policy import Role
-from yuqing import audit
-from yuqing.clock import SHANGHAI, parse_local
-from yuqing.users import find_user
+from yuqing.core import audit
+from yuqing.core.clock import SHANGHAI, parse_local
+from yuqing.core.users import find_user
 
 # apprise schemes we deliver to: e-mail, DingTalk, WeCom group bot (``wecom://`` is Pushplus,
 # not WeCom), Feishu, JSON/form webhooks (an SMS gateway is a webhook) and Lark.

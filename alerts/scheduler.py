@@ -35,8 +35,8 @@ from alerts.models import Deadline, Notification
 from alerts.notify import DeliveryPolicy, DeliveryStats, deliver_due, recover_interrupted
 from alerts.sweep import AlertSetup, SweepResult, sweep
 from alerts.transports import Transport
-from yuqing.clock import SHANGHAI
-from yuqing.db import session_scope
+from yuqing.core.clock import SHANGHAI
+from yuqing.core.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class AlertDaemon:
 def file_clock(path: Path) -> Callable[[], datetime]:
     """A clock read from a file holding an ISO time (simulations and restart tests)."""
     def read() -> datetime:
-        from yuqing.clock import parse_local
+        from yuqing.core.clock import parse_local
 
         return parse_local(path.read_text(encoding="utf-8").strip())
     return read

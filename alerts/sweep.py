@@ -40,8 +40,8 @@ from alerts.roster import (Roster, Rung, chain, current_roster, display_name, ga
                            leader_for_gap, resolve_person)
 from analysis.models import Incident, IncidentDocument
 from crawler.models import Document
-from yuqing import audit
-from yuqing.clock import SHANGHAI, format_local
+from yuqing.core import audit
+from yuqing.core.clock import SHANGHAI, format_local
 
 NOBODY = "-"
 

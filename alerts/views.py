@@ -14,7 +14,7 @@ from alerts.models import ClockState, DeliveryAttempt, Notification
 from alerts.notify import short_channel
 from alerts.policy import Policy
 from alerts.roster import Roster, chain, gap_around
-from yuqing.clock import SHANGHAI, format_local, to_local
+from yuqing.core.clock import SHANGHAI, format_local, to_local
 
 
 def iso(value: datetime | None) -> str | None:

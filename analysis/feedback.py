@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from analysis.models import Classification, Feedback, FeedbackKind, Severity
 from analysis.classify import TOPICS
 from crawler.models import Document
-from yuqing import audit
+from yuqing.core import audit
 
 
 class FeedbackError(ValueError):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from analysis.models import Incident, IncidentDocument, Severity
 from analysis.t0 import choose_t0
 from crawler.models import Document
-from yuqing import audit
+from yuqing.core import audit
 
 
 def open_incident(session: Session, *, title: str, severity: Severity, topic: str | None,

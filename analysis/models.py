@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yuqing.db import Base, UTCDateTime
+from yuqing.core.db import Base, UTCDateTime
 
 
 class Severity(StrEnum):

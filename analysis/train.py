@@ -44,7 +44,7 @@ from analysis.classify import (
 )
 from analysis.schemes import default_scheme_set
 from analysis.text import normalise, userdict_hash
-from yuqing.clock import system_clock
+from yuqing.core.clock import system_clock
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
 TEST_PERCENT = 20

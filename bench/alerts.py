@@ -43,8 +43,8 @@ from alerts.policy import DEFAULT_POLICY  # noqa: E402
 from alerts.scheduler import AlertDaemon  # noqa: E402
 from alerts.sweep import AlertSetup, sweep  # noqa: E402
 from analysis.models import Incident, Severity  # noqa: E402
-from yuqing.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from yuqing.migrate import upgrade  # noqa: E402
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from yuqing.core.migrate import upgrade  # noqa: E402
 
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)  # 12:00 Beijing
 PG_ADMIN = os.environ.get("YUQING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -262,8 +262,8 @@ def run_full(base: str, concurrency: int, db_url: str) -> dict[str, Any]:
     from crawler.models import Document
     from crawler.runner import run_crawl
     from crawler.sources import Selectors, SourceConfig
-    from yuqing.db import make_engine, make_sessionmaker, session_scope
-    from yuqing.migrate import upgrade
+    from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+    from yuqing.core.migrate import upgrade
 
     upgrade(db_url)
     source = SourceConfig(name="bench", kind="site", url=f"{base}/list/1.html", max_pages=1000,
@@ -291,8 +291,8 @@ def run_parts(articles: int, seed: int, db_url: str, sample: int) -> dict[str, A
     from crawler.encoding import decode_html
     from crawler.extract import SiteSelectors, extract_article
     from crawler.store import Item, store_items
-    from yuqing.db import make_engine, make_sessionmaker, session_scope
-    from yuqing.migrate import upgrade
+    from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+    from yuqing.core.migrate import upgrade
 
     now = datetime.now(timezone.utc)  # a bench, not core code: one reading for the run
     pages = [(f"http://127.0.0.1/art/{n}.html", article_page(n, seed, articles)[1])

@@ -21,8 +21,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.store import Item, store_items  # noqa: E402
-from yuqing.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
-from yuqing.migrate import upgrade  # noqa: E402
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from yuqing.core.migrate import upgrade  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpora"
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)

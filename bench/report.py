@@ -42,9 +42,9 @@ from analysis.models import Incident, IncidentDocument, Severity  # noqa: E402
 from crawler.models import Document, Source  # noqa: E402
 from responses.render import FORMATS, render  # noqa: E402
 from responses.report import TOPIC_LABELS, Period, build_report  # noqa: E402
-from yuqing.clock import SHANGHAI  # noqa: E402
-from yuqing.db import make_engine  # noqa: E402
-from yuqing.migrate import upgrade  # noqa: E402
+from yuqing.core.clock import SHANGHAI  # noqa: E402
+from yuqing.core.db import make_engine  # noqa: E402
+from yuqing.core.migrate import upgrade  # noqa: E402
 
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 AS_OF = datetime(2027, 1, 5, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.models import CrawlLease
-from yuqing.db import session_scope
+from yuqing.core.db import session_scope
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yuqing.db import Base, UTCDateTime
+from yuqing.core.db import Base, UTCDateTime
 
 
 class Source(Base):

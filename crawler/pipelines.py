@@ -22,8 +22,8 @@ from crawler.sources import sync_sources
 from crawler.spiders.base import SourceSpider, crawl_clock, pages_usable
 from crawler.worker import BatchResult, RawPage, entry_from_item, store_batch
 from crawler.store import Item
-from yuqing.db import make_engine, make_sessionmaker, session_scope
-from yuqing.settings import load_settings
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crawler.health import failure_limit, is_healthy
 from crawler.models import Document, Source
 from crawler.sources import CrawlSettings, SourceConfig, SourcesSection
-from yuqing.settings import AppConfig, SettingsError, section
+from yuqing.core.settings import AppConfig, SettingsError, section
 
 
 def configured_sources(config: AppConfig, names: list[str] | None = None) -> list[SourceConfig]:

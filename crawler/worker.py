@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.encoding import decode_html
 from crawler.extract import SiteSelectors, extract_article
 from crawler.store import Item, store_items
-from yuqing.db import make_engine, make_sessionmaker, retry_locked, session_scope
+from yuqing.core.db import make_engine, make_sessionmaker, retry_locked, session_scope
 
 logger = logging.getLogger(__name__)
 

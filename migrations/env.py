@@ -7,9 +7,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from yuqing.db import make_engine
+from yuqing.core.db import make_engine
 from yuqing.registry import metadata
-from yuqing.settings import load_settings
+from yuqing.core.settings import load_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

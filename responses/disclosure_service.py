@@ -16,7 +16,7 @@ from responses.disclosures import (Cadence, DisclosureFacts, DisclosureKind, Obl
                                    needs_action, obligation_at)
 from responses.models import DisclosureItem, DisclosurePublication
 from responses.workdays import WorkCalendar
-from yuqing import audit
+from yuqing.core import audit
 
 
 class DisclosureError(Exception):

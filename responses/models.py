@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yuqing.db import Base, UTCDateTime
+from yuqing.core.db import Base, UTCDateTime
 
 
 class Response(Base):

@@ -33,7 +33,7 @@ from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severit
 from crawler.models import Document
 from responses.timeliness import (Cause, LateFacts, Outcome, bucket_of, causes_of, hours,
                                   median, outcome_at, p90, rate)
-from yuqing.clock import SHANGHAI, ensure_aware
+from yuqing.core.clock import SHANGHAI, ensure_aware
 
 TOPIC_LABELS: Mapping[str, str] = {
     "legal_aid": "法律援助", "exam": "法律职业资格考试", "notary": "公证", "lawyer": "律师",

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from yuqing.clock import ManualClock
-from yuqing.db import make_engine
-from yuqing.migrate import upgrade
+from yuqing.core.clock import ManualClock
+from yuqing.core.db import make_engine
+from yuqing.core.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("YUQING_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")

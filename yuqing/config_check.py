@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from yuqing.settings import (DEFAULT_CONFIG_PATH, AppConfig, Settings, default_config_text,
+from yuqing.core.settings import (DEFAULT_CONFIG_PATH, AppConfig, Settings, default_config_text,
                              format_loc)
 
 # Chinese first words for pydantic's most common error types (its English message follows).

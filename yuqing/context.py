@@ -8,9 +8,9 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from yuqing.clock import Clock, system_clock
-from yuqing.db import make_engine, make_sessionmaker
-from yuqing.settings import AppConfig, Settings, load_config, load_settings
+from yuqing.core.clock import Clock, system_clock
+from yuqing.core.db import make_engine, make_sessionmaker
+from yuqing.core.settings import AppConfig, Settings, load_config, load_settings
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from yuqing.clock import SHANGHAI
+from yuqing.core.clock import SHANGHAI
 
 if TYPE_CHECKING:
     from crawler.sources import SourceConfig

@@ -18,11 +18,11 @@ from analysis.models import Classification, Incident, IncidentDocument
 from crawler.models import Document
 from crawler.runner import SourceRun, run_crawl
 from crawler.sources import Selectors, SourceConfig
-from yuqing.clock import Clock
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.clock import Clock
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 from yuqing.demo_server import DemoSite
-from yuqing.migrate import upgrade
-from yuqing.settings import Settings
+from yuqing.core.migrate import upgrade
+from yuqing.core.settings import Settings
 
 DEMO_DB = Path("var/demo.db")
 

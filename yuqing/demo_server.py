@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from yuqing.clock import SHANGHAI
+from yuqing.core.clock import SHANGHAI
 
 SITE_DIR = Path(__file__).parent / "demo_site"
 

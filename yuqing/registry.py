@@ -8,10 +8,10 @@ import alerts.models
 import analysis.models
 import crawler.models
 import responses.models
-import yuqing.models
-from yuqing.db import Base
+import yuqing.core.models
+from yuqing.core.db import Base
 
-MODEL_MODULES = (yuqing.models, crawler.models, analysis.models, alerts.models, responses.models)
+MODEL_MODULES = (yuqing.core.models, crawler.models, analysis.models, alerts.models, responses.models)
 
 
 def metadata() -> MetaData:

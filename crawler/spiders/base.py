@@ -17,7 +17,7 @@ from crawler.extract import SiteSelectors
 from crawler.sources import SourceConfig
 from crawler.store import canonical_url
 from crawler.worker import RawPage
-from yuqing.clock import Clock, ensure_aware, system_clock
+from yuqing.core.clock import Clock, ensure_aware, system_clock
 
 
 def crawl_clock(settings: BaseSettings) -> Clock:
@@ -129,7 +129,7 @@ def describe_failure(failure: Failure) -> str:
 def _load_source(name: str | None) -> SourceConfig:
     # Only for `scrapy crawl <spider> -a source=NAME`; yuqing's own runner passes the config.
     from crawler.service import configured_sources
-    from yuqing.settings import load_config, load_settings
+    from yuqing.core.settings import load_config, load_settings
 
     if not name:
         raise ValueError("pass the source name: scrapy crawl <spider> -a source=NAME")

@@ -16,7 +16,7 @@ from analysis.models import Severity
 from responses.report import (LEGAL_TOTAL, SEVERITY_ORDER, IncidentTimeline, KindStats,
                               LateClock, TimelinessReport, kind_label, severity_label,
                               topic_label)
-from yuqing.clock import SHANGHAI
+from yuqing.core.clock import SHANGHAI
 
 
 @dataclass(frozen=True)

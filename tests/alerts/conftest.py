@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.sweep import AlertSetup
 from tests.alerts.receivers import Inbox, Smtp, Webhook
-from yuqing.db import make_sessionmaker
+from yuqing.core.db import make_sessionmaker
 
 # Sunday 2026-11-29 08:00 Beijing: the event time of most scenarios.
 T = datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)

@@ -16,8 +16,8 @@ from alerts.transports.apprise_transport import AppriseTransport
 from analysis.models import Severity
 from tests.alerts.conftest import T, roster_data
 from tests.alerts.receivers import Arrival, Inbox, Webhook, free_port
-from yuqing.clock import ManualClock
-from yuqing.db import session_scope
+from yuqing.core.clock import ManualClock
+from yuqing.core.db import session_scope
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)

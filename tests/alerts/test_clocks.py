@@ -34,7 +34,7 @@ from alerts.models import ClockKind, ClockState
 from alerts.policy import DEFAULT_POLICY, Policy, load_policy
 from analysis.models import Severity
 from tests.shared_data import shared_data_dir
-from yuqing.clock import SHANGHAI, format_local, parse_local
+from yuqing.core.clock import SHANGHAI, format_local, parse_local
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # 08:00 in Beijing

@@ -20,8 +20,8 @@ from alerts.transports.apprise_transport import AppriseTransport, valid_url
 from analysis.models import Severity
 from tests.alerts.conftest import T, roster_data
 from tests.alerts.receivers import Inbox, Smtp, Webhook, free_port
-from yuqing.clock import ManualClock
-from yuqing.db import session_scope
+from yuqing.core.clock import ManualClock
+from yuqing.core.db import session_scope
 
 M = timedelta(minutes=1)
 POLICY = DeliveryPolicy(attempts_per_channel=3, backoff=timedelta(seconds=20),

@@ -13,7 +13,7 @@ from alerts.clocks import rules_for
 from alerts.models import ClockKind
 from alerts.policy import DEFAULT_POLICY, Policy, Role, load_policy
 from analysis.models import Severity
-from yuqing.settings import Settings, SettingsError, load_config, section
+from yuqing.core.settings import Settings, SettingsError, load_config, section
 
 QUIET = {"start": "22:00", "end": "07:00"}
 

@@ -29,9 +29,9 @@ from alerts.policy import load_policy
 from analysis.models import Severity
 from tests.alerts.conftest import T
 from tests.alerts.receivers import Inbox, Smtp, Webhook
-from yuqing.clock import parse_local
-from yuqing.db import make_engine, make_sessionmaker, session_scope
-from yuqing.migrate import upgrade
+from yuqing.core.clock import parse_local
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.migrate import upgrade
 
 REPORTED = T + timedelta(minutes=10)
 END = T + timedelta(hours=30)

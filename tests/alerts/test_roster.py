@@ -12,7 +12,7 @@ from alerts.policy import DEFAULT_POLICY, Role
 from alerts.roster import (RosterError, chain, gap_around, leader_for_gap, on_duty, parse_roster,
                            read_roster_file)
 from tests.alerts.conftest import roster_data
-from yuqing.clock import parse_local
+from yuqing.core.clock import parse_local
 
 ROSTER = parse_roster({**roster_data({p: [f"json://127.0.0.1:9/{p}"] for p in
                                       ("alice", "bob", "carol", "dan")}),

@@ -16,8 +16,8 @@ from alerts.transports.apprise_transport import AppriseTransport
 from analysis.models import Severity
 from tests.alerts.conftest import T
 from tests.alerts.receivers import Inbox
-from yuqing.clock import ManualClock
-from yuqing.db import session_scope
+from yuqing.core.clock import ManualClock
+from yuqing.core.db import session_scope
 
 
 def daemon_for(factory: sessionmaker[Session], setup: AlertSetup,

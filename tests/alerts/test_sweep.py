@@ -15,7 +15,7 @@ from alerts.policy import DEFAULT_POLICY
 from alerts.sweep import AlertSetup, acknowledge, sweep
 from analysis.models import Incident, Severity
 from tests.alerts.conftest import T, roster_data
-from yuqing.models import AuditEvent
+from yuqing.core.models import AuditEvent
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)

@@ -15,7 +15,7 @@ from analysis.schemes import (
     match_schemes,
     parse_expression,
 )
-from yuqing.settings import AppConfig, SettingsError, section
+from yuqing.core.settings import AppConfig, SettingsError, section
 from tests.shared_data import require_shared
 
 

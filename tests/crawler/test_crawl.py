@@ -26,8 +26,8 @@ from crawler.models import Document, Source
 from crawler.store import canonical_url
 from tests.crawler import loopback
 from tests.shared_data import require_shared
-from yuqing.clock import SHANGHAI
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.clock import SHANGHAI
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 
 GBK_PAGES = ["cwce_33a95b71.html", "cwce_47f387e6.html", "cwce_5acac71b.html",
              "cwce_ab65832c.html"]

@@ -19,7 +19,7 @@ from crawler.imports import TableError, read_table
 from crawler.models import Document
 from tests.conftest import CliResult
 from tests.shared_data import require_shared
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 
 Cli = Callable[..., CliResult]
 HEADER = ["工单编号", "标题", "诉求内容", "受理时间"]

@@ -21,7 +21,7 @@ from crawler.models import Document, Source
 from tests.conftest import CliResult
 from tests.crawler import loopback
 from tests.shared_data import require_shared, shared_data_dir
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 
 Cli = Callable[..., CliResult]
 FIRST, SECOND = "2026-12-02 12:43", "2026-12-02 13:13"  # Beijing time

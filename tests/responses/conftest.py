@@ -31,7 +31,7 @@ from alerts.sweep import acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
 from responses.report import Period
-from yuqing.clock import SHANGHAI
+from yuqing.core.clock import SHANGHAI
 
 PERIOD = Period(datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
 AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import CliResult
 from tests.responses.conftest import build_month
-from yuqing.db import make_engine
-from yuqing.migrate import upgrade
+from yuqing.core.db import make_engine
+from yuqing.core.migrate import upgrade
 
 Run = Callable[..., CliResult]
 

@@ -13,7 +13,7 @@ from responses.disclosure_service import (DisclosureError, add_item, list_items,
 from responses.disclosures import (Cadence, DisclosureFacts, DisclosureKind, DisclosureState,
                                    obligation_at, period_of)
 from responses.workdays import ChineseWorkCalendar, make_calendar
-from yuqing.models import AuditEvent
+from yuqing.core.models import AuditEvent
 
 NOW = datetime(2026, 10, 13, 2, 0, tzinfo=timezone.utc)
 LONG, PERIODIC, IMMEDIATE = (DisclosureKind.LONG_TERM, DisclosureKind.PERIODIC,

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tests.crawler import loopback
-from yuqing.clock import parse_local
+from yuqing.core.clock import parse_local
 
 LINKS = "ul.news-list a::attr(href)"
 NEXT = "a.next::attr(href)"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import text
 
 from tests.conftest import CliResult
-from yuqing import audit
-from yuqing.db import make_engine, make_sessionmaker, session_scope
-from yuqing.migrate import upgrade
+from yuqing.core import audit
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.migrate import upgrade
 
 T = datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)
 

@@ -107,7 +107,7 @@ def test_a_database_that_was_never_initialised_is_one_line(run_cli: Run) -> None
 def test_crawl_refuses_a_database_an_older_version_left_behind(run_cli: Run, tmp_path: Path) -> None:
     from alembic import command
 
-    from yuqing.migrate import alembic_config
+    from yuqing.core.migrate import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0003")

@@ -19,8 +19,8 @@ from crawler.models import Document, Source
 from tests.alerts.conftest import T
 from tests.alerts.receivers import Webhook
 from tests.yuqing import harness
-from yuqing.db import make_engine, make_sessionmaker, retry_locked, session_scope
-from yuqing.migrate import upgrade
+from yuqing.core.db import make_engine, make_sessionmaker, retry_locked, session_scope
+from yuqing.core.migrate import upgrade
 
 ARTICLES = 600
 INCIDENTS = 120

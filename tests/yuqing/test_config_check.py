@@ -15,8 +15,8 @@ import yaml
 from alerts.policy import DEFAULT_POLICY, Policy
 from tests.conftest import CliResult
 from yuqing.config_check import check_data
-from yuqing.migrate import upgrade
-from yuqing.settings import default_config_text
+from yuqing.core.migrate import upgrade
+from yuqing.core.settings import default_config_text
 
 Run = Callable[..., CliResult]
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine
 
 from crawler.lease import acquire, holder_gone, holder_of, release, renew
-from yuqing.db import make_sessionmaker, session_scope
+from yuqing.core.db import make_sessionmaker, session_scope
 
 NOW = datetime(2026, 12, 2, 4, 43, tzinfo=timezone.utc)
 TTL = timedelta(minutes=5)

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from alerts.models import Notification
 from analysis.models import Classification
 from tests.crawler import loopback
-from yuqing.db import make_engine, make_sessionmaker, session_scope
-from yuqing.migrate import upgrade
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.migrate import upgrade
 
 RSS = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
        b"<item><title>\xe5\x8f\xb8\xe6\xb3\x95\xe5\xb1\x80\xe9\x80\x9a\xe6\x8a\xa5</title>"

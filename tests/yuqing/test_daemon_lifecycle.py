@@ -18,8 +18,8 @@ from tests.alerts.conftest import T
 from tests.alerts.receivers import Webhook
 from tests.crawler import loopback
 from tests.yuqing import harness
-from yuqing.db import make_engine, make_sessionmaker, session_scope
-from yuqing.migrate import upgrade
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.migrate import upgrade
 
 ARTICLES = 40
 

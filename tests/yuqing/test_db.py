@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from analysis.incidents import open_incident
 from analysis.models import Incident, Severity
 from crawler.models import Document, Source
-from yuqing.db import make_sessionmaker, session_scope
-from yuqing.models import AuditEvent
+from yuqing.core.db import make_sessionmaker, session_scope
+from yuqing.core.models import AuditEvent
 
 
 def _source(now: datetime, name: str = "s") -> Source:

@@ -12,7 +12,7 @@ from alerts.models import Deadline
 from analysis.models import Incident
 from crawler.models import Document
 from tests.conftest import CliResult
-from yuqing.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 
 
 def test_demo_prints_and_stores_documents_an_incident_and_two_deadlines(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from yuqing.db import make_engine
-from yuqing.migrate import check, upgrade
+from yuqing.core.db import make_engine
+from yuqing.core.migrate import check, upgrade
 from yuqing.registry import metadata
 
 

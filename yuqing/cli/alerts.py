@@ -10,7 +10,7 @@ import typer
 
 from yuqing.cli.app import app, console, fail, open_context, print_json, require_current_schema
 from yuqing.context import AppContext
-from yuqing.db import session_scope
+from yuqing.core.db import session_scope
 
 if TYPE_CHECKING:
     import threading
@@ -29,7 +29,7 @@ SEVERITY_CODES = ("general", "serious", "major", "critical")
 
 
 def _time(text: str | None, ctx: AppContext) -> datetime:
-    from yuqing.clock import parse_local
+    from yuqing.core.clock import parse_local
 
     if text is None:
         return ctx.clock()
@@ -41,7 +41,7 @@ def _time(text: str | None, ctx: AppContext) -> datetime:
 
 def _policy(ctx: AppContext) -> Policy:
     from alerts.policy import Policy
-    from yuqing.settings import SettingsError, section
+    from yuqing.core.settings import SettingsError, section
 
     try:
         return section(ctx.config, "policy", Policy, ctx.config.policy or {})
@@ -52,7 +52,7 @@ def _policy(ctx: AppContext) -> Policy:
 def _setup(ctx: AppContext) -> AlertSetup:
     from alerts.roster import Roster
     from alerts.sweep import AlertSetup
-    from yuqing.settings import SettingsError, section
+    from yuqing.core.settings import SettingsError, section
 
     try:
         section(ctx.config, "roster", Roster, ctx.config.roster or {})
@@ -105,7 +105,7 @@ def clocks(
     from alerts.deadlines import list_clocks
     from alerts.models import CLOCK_LABELS, CLOCK_STATE_LABELS
     from alerts.views import clock_left, iso
-    from yuqing.clock import format_local
+    from yuqing.core.clock import format_local
 
     ctx = open_context()
     at = _time(now, ctx)

@@ -10,8 +10,8 @@ from typing import Any, TextIO
 import typer
 
 from yuqing.cli.app import app, console, fail, open_context, print_json
-from yuqing.db import session_scope
-from yuqing.settings import SettingsError
+from yuqing.core.db import session_scope
+from yuqing.core.settings import SettingsError
 
 model_app = typer.Typer(help="研判模型：训练与评估。", no_args_is_help=True)
 schemes_app = typer.Typer(help="监测方案（关键词布尔表达式）。", no_args_is_help=True)
@@ -101,7 +101,7 @@ def schemes_test(text: str = typer.Argument(..., help="要检测的文本")) -> 
     """显示文本命中的监测方案及命中词。"""
     from analysis.schemes import SchemeSet, SchemesSection, default_scheme_set
     from analysis.text import normalise
-    from yuqing.settings import section
+    from yuqing.core.settings import section
 
     ctx = open_context()
     try:

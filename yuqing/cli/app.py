@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from yuqing.context import AppContext
-from yuqing.settings import SettingsError
+from yuqing.core.settings import SettingsError
 
 if TYPE_CHECKING:
     from yuqing.config_check import Report
@@ -50,7 +50,7 @@ def stdin_is_terminal() -> bool:
 
 def require_current_schema(ctx: AppContext) -> None:
     """Long-running commands refuse a database an older version left behind."""
-    from yuqing.migrate import is_current
+    from yuqing.core.migrate import is_current
 
     if not is_current(ctx.settings.database_url):
         fail("数据库结构不是最新版本，请先运行 yuqing init / the database schema is not current: "

@@ -9,13 +9,14 @@ import sys
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from yuqing import __version__, audit
+from yuqing import __version__
+from yuqing.core import audit
 from yuqing.cli.app import (app, console, fail, open_context, print_json, print_problems,
                             stdin_is_terminal)
-from yuqing.db import session_scope
-from yuqing.migrate import upgrade
-from yuqing.settings import default_config_text
-from yuqing.users import UserError, add_user
+from yuqing.core.db import session_scope
+from yuqing.core.migrate import upgrade
+from yuqing.core.settings import default_config_text
+from yuqing.core.users import UserError, add_user
 
 user_app = typer.Typer(help="用户管理。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志。", no_args_is_help=True)

@@ -14,10 +14,10 @@ from rich.table import Table
 
 from yuqing.cli.app import (app, console, err_console, fail, open_context, print_json,
                             require_current_schema)
-from yuqing.clock import format_local
-from yuqing.db import session_scope
+from yuqing.core.clock import format_local
+from yuqing.core.db import session_scope
 from yuqing.context import AppContext
-from yuqing.settings import AppConfig, SettingsError
+from yuqing.core.settings import AppConfig, SettingsError
 
 if TYPE_CHECKING:
     from crawler.runner import SourceRun
@@ -115,7 +115,7 @@ def _show_runs(runs: list[SourceRun], as_json: bool) -> None:
 
 def _time_option(text: str, ctx: AppContext, option: str) -> datetime:
     """A time given on the command line (no zone: the configured zone), or exit naming it."""
-    from yuqing.clock import parse_local
+    from yuqing.core.clock import parse_local
 
     try:
         return parse_local(text, ctx.settings.tz)
@@ -128,7 +128,7 @@ def _with_queries(source: SourceConfig, config: AppConfig) -> SourceConfig:
     if source.kind != "search" or not source.scheme:
         return source
     from analysis.schemes import SchemesSection, load_schemes_yaml, scheme_queries
-    from yuqing.settings import section
+    from yuqing.core.settings import section
 
     schemes = section(config, "schemes", SchemesSection, config.schemes).root or load_schemes_yaml()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from yuqing.cli.app import app, console, open_context
-from yuqing.clock import format_local
+from yuqing.core.clock import format_local
 
 
 @app.command()

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from yuqing.cli.alerts import SEVERITY_CODES, _time, incidents_app
 from yuqing.cli.app import console, fail, open_context, print_json
-from yuqing.clock import format_local
-from yuqing.db import session_scope
+from yuqing.core.clock import format_local
+from yuqing.core.db import session_scope
 
 CLOCK_KINDS = ("statement", "press_conference", "response", "follow_up")
 

@@ -12,9 +12,9 @@ import typer
 
 from yuqing.cli.alerts import _time
 from yuqing.cli.app import app, console, fail, open_context, print_json
-from yuqing.clock import to_local
+from yuqing.core.clock import to_local
 from yuqing.context import AppContext
-from yuqing.db import session_scope
+from yuqing.core.db import session_scope
 
 if TYPE_CHECKING:
     from responses.workdays import ChineseWorkCalendar

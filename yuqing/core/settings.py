@@ -155,4 +155,4 @@ def _describe(exc: ValidationError, source: str, prefix: str = "", env: bool = F
 
 def default_config_text() -> str:
     """The commented default config that ``yuqing init`` writes."""
-    return (Path(__file__).parent / "default_config.yaml").read_text(encoding="utf-8")
+    return (Path(__file__).parent.parent / "default_config.yaml").read_text(encoding="utf-8")

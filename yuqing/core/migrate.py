@@ -35,7 +35,7 @@ def is_current(url: str) -> bool:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from yuqing.db import make_engine
+    from yuqing.core.db import make_engine
 
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = make_engine(url)

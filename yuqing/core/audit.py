@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from yuqing.clock import ensure_aware
-from yuqing.models import AuditEvent, AuditHead
+from yuqing.core.clock import ensure_aware
+from yuqing.core.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 

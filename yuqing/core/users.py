@@ -9,8 +9,8 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yuqing import audit
-from yuqing.models import Role, User
+from yuqing.core import audit
+from yuqing.core.models import Role, User
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
