@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from analysis.models import Severity
+from analysis.t0 import reliable_time
 from analysis.text import tokenize_zh
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "data" / "heat_policy.yaml"
@@ -35,8 +36,6 @@ MAX_CANDIDATES = 8
 # Reprints share most of their terms: shingles are compared only above this centroid cosine,
 # which keeps the costly set intersections off clearly unrelated candidates.
 NEAR_DUP_MIN_COSINE = 0.2
-# A publish time this far after we fetched the page is a parsing error, not a reliable T0.
-CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,9 @@ class ClusterDoc:
 
     @property
     def reliable_time(self) -> datetime | None:
-        if self.published_at is None or not self.published_reliable:
+        if not self.published_reliable:
             return None
-        if self.published_at > self.fetched_at + CLOCK_SKEW:
-            return None
-        return self.published_at
+        return reliable_time(self.published_at, self.fetched_at)
 
 
 @dataclass(frozen=True)

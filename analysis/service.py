@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from analysis.classify import Model, classify_texts
 from analysis.cluster import (Cluster, ClusterDoc, Clusterer, Engagement, HeatPolicy, grade,
                               load_policy)
-from analysis.incidents import open_incident
+from analysis.incidents import EarlierPost, earlier_post, open_incident
 from analysis.models import Classification, Incident, IncidentDocument, Severity
 from analysis.text import normalise
 from crawler.models import Document, Source
@@ -40,6 +40,8 @@ class AnalysisResult:
     opened: list[int] = field(default_factory=list)
     joined: dict[int, list[int]] = field(default_factory=dict)  # incident -> new documents
     raised: list[Raise] = field(default_factory=list)
+    # Members of open incidents published before their first post: T0 moves (alerts applies it).
+    earlier: list[EarlierPost] = field(default_factory=list)
 
 
 def pending_documents(session: Session, limit: int) -> list[Document]:
@@ -158,3 +160,6 @@ def _persist(session: Session, cluster: Cluster, added: Sequence[Document], now:
                                      similarity=member.similarity, reason=member.link, rank=rank))
     result.joined[incident_id] = [doc.id for doc in added]
     result.raised += [Raise(incident_id, c.new, c.reason) for c in changes]
+    current = session.get(Incident, incident_id)
+    if current is not None and (moved := earlier_post(current, added)) is not None:
+        result.earlier.append(moved)
