@@ -94,7 +94,7 @@ class Correction:
 
 def load_corrections(path: Path = CORRECTIONS_PATH) -> list[Correction]:
     """Our label corrections; ``CorpusError`` for a line that is not one."""
-    out = []
+    out: list[Correction] = []
     if not path.is_file():
         return out
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -149,8 +149,10 @@ def _sha256_or_none(path: Path) -> str | None:
 
 
 def read_split(path: Path = SPLIT_PATH) -> dict[str, list[str]]:
+    """The recorded split; an optional ``unused`` list names items left out of both sides
+    (small experiments)."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return {"train": list(data["train"]), "heldout": list(data["heldout"])}
+    return {side: list(data.get(side, [])) for side in ("train", "heldout", "unused")}
 
 
 def split_items(items: Sequence[RealItem], path: Path = SPLIT_PATH
@@ -159,7 +161,7 @@ def split_items(items: Sequence[RealItem], path: Path = SPLIT_PATH
     (a grown corpus) is an error: the split is never silently redrawn."""
     split = read_split(path)
     train_ids, held_ids = set(split["train"]), set(split["heldout"])
-    unknown = [i.id for i in items if i.id not in train_ids | held_ids]
+    unknown = [i.id for i in items if i.id not in train_ids | held_ids | set(split["unused"])]
     if unknown:
         raise CorpusError(f"{len(unknown)} corpus items are in neither side of {path.name} "
                           f"(first {unknown[0]}): extend the split by hand, keeping its held-out part")

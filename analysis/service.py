@@ -63,7 +63,7 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
     for doc, verdict in zip(docs, verdicts):
         row = _classification(doc, verdict, now)
         session.add(row)
-        if row.sensitive and row.topic != "other":
+        if row.sensitive:
             relevant.append((doc, row))
     session.flush()
     result.sensitive = len(relevant)
@@ -79,10 +79,19 @@ def _classification(doc: Document, verdict: dict[str, object], now: datetime) ->
                               explain={"error": verdict["error"]}, created_at=now)
     explain = dict(verdict["explain"]) if isinstance(verdict["explain"], dict) else {}
     explain["keywords"] = verdict.get("keywords", [])
+    explain["watch"] = bool(verdict.get("watch"))  # 待研判: shown to the officer, no clock
     return Classification(document_id=doc.id, model_version=str(explain.get("model_version", "")),
                           topic=str(verdict["topic"]), sensitive=bool(verdict["sensitive"]),
                           score=float(str(verdict["score"])), severity=str(verdict["severity"]),
                           explain=explain, created_at=now)
+
+
+def incident_topic(verdict: Classification) -> str:
+    """The section's topic for an incident: a sensitive document whose likeliest topic is
+    "other" goes to the likeliest of the bureau's topics (kept in its explanation)."""
+    if verdict.topic == "other":
+        return str((verdict.explain or {}).get("bureau_topic") or "other")
+    return verdict.topic
 
 
 def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int, str]) -> ClusterDoc:
@@ -95,7 +104,7 @@ def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int,
         title=doc.title, published_at=doc.published_at, source=source,
         media=source if doc.platform == "news" else None,
         engagement=Engagement(doc.reposts, doc.comments, doc.likes), severity=severity,
-        topic=verdict.topic)
+        topic=incident_topic(verdict))
 
 
 def _place(session: Session, relevant: Sequence[tuple[Document, Classification]],

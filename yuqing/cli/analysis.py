@@ -80,28 +80,46 @@ def model_train(
     force: bool = typer.Option(False, "--force", help="即使不优于当前模型也启用"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
 ) -> None:
-    """训练新模型（含 k 折交叉验证与留出集评估）；不劣于当前模型时启用。"""
+    """训练新模型（真实语料训练部分按事件分折交叉验证，留出集只评估）；不劣于当前模型时启用。"""
     from analysis.feedback import export_feedback
-    from analysis.train import CORPUS_DIR, summary, train_model
+    from analysis.real_corpus import CorpusError
+    from analysis.scorecard import training_summary
+    from analysis.real_corpus import CORPUS_DIR
+    from analysis.train import train_model
 
     ctx = open_context()
     corpus = data or CORPUS_DIR
     with session_scope(ctx.sessions) as session:
         exported = export_feedback(session, corpus)
-    report = train_model(corpus, force=force, now=ctx.clock())
+    try:
+        report = train_model(corpus, force=force, now=ctx.clock())
+    except CorpusError as exc:
+        fail(f"无法训练 / cannot train: {exc}")
     if as_json:
         print_json({**report, "feedback_items": exported})
         return
     console.print(f"纳入值班员反馈 {exported} 条", markup=False)
-    console.print(summary(report), markup=False)
+    console.print(training_summary(report), markup=False, highlight=False)
 
 
 @model_app.command("evaluate")
-def model_evaluate(data: Path = typer.Argument(None, help=CORPUS_HELP)) -> None:
-    """在留出集上评估当前模型，并与简单方法对比。"""
-    from analysis.train import CORPUS_DIR, evaluate_model
+def model_evaluate(
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
+) -> None:
+    """在真实留出集上评估当前模型，并与简单方法（词典、SnowNLP、关键词主题）对比。"""
+    from analysis.classify import ModelError
+    from analysis.real_corpus import CorpusError
+    from analysis.scorecard import table
+    from analysis.train import evaluate_model
 
-    print_json(evaluate_model(data or CORPUS_DIR))
+    try:
+        report = evaluate_model()
+    except (CorpusError, ModelError) as exc:
+        fail(f"无法评估 / cannot evaluate: {exc}")
+    if as_json:
+        print_json(report)
+        return
+    console.print(table(report["version"], report["held_out"]), markup=False, highlight=False)
 
 
 @schemes_app.command("test")
