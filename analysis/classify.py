@@ -15,10 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from importlib.metadata import version as package_version
 from itertools import islice
 from pathlib import Path
@@ -36,7 +34,7 @@ from analysis.features import ZhVectorizer
 from analysis.models import Severity
 from analysis.schemes import SchemeMatch, SchemeSet, default_scheme_set
 from analysis.severity import SeverityRule, apply_rules
-from analysis.text import normalise_all, normalise_many
+from analysis.text import in_domain, normalise_all, normalise_many
 
 TOPICS = (
     "legal_aid",
@@ -60,20 +58,6 @@ KINDS = ("topic", "remit", "sensitive", "severity")
 # sentences up to 200 characters, so a crawled article is judged on the same view of it.
 LEAD_CHARS = 200
 _SENTENCE_END = "。！？!?；;\n"
-DOMAIN_TERMS_PATH = Path(__file__).parent / "data" / "domain_terms.txt"
-
-
-@lru_cache(maxsize=1)
-def _domain_re() -> re.Pattern[str]:
-    words = [w.strip() for w in DOMAIN_TERMS_PATH.read_text(encoding="utf-8").splitlines()
-             if w.strip() and not w.startswith("#")]
-    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
-
-
-def in_domain(texts: Sequence[str]) -> np.ndarray:
-    """Whether each normalised text names anything of the bureau's business."""
-    search = _domain_re().search
-    return np.fromiter((search(t) is not None for t in texts), bool, len(texts))
 
 
 class ModelError(Exception):
@@ -119,7 +103,7 @@ class Operating:
     watch: float  # 待研判 from here up to ``threshold``: shown to the duty officer, no clock
     slope: float = 1.0
     intercept: float = 0.0
-    outside: float = 0.0  # the least score of a text without any domain term (see DOMAIN_TERMS)
+    outside: float = 0.0  # the least score of a text without any domain term (analysis.text.in_domain)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         clipped = np.clip(raw, 1e-6, 1 - 1e-6)
@@ -140,6 +124,7 @@ class Model:
     classifiers: dict[str, LogisticRegression] = field(init=False, repr=False)
     names: np.ndarray = field(init=False, repr=False)
     explain_coef: dict[str, np.ndarray] = field(init=False, repr=False)
+    word_idf: dict[str, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Looked up once: Pipeline.named_steps builds a new Bunch on every access.
@@ -150,6 +135,9 @@ class Model:
         # explanations use the weights with those features zeroed.
         readable = np.fromiter((len(n) > 1 for n in self.names), float, len(self.names))
         self.explain_coef = {k: c.coef_ * readable for k, c in self.classifiers.items()}
+        # The background IDF of incident grouping: how rare each word is in the training text.
+        idf = self.vectorizer.tfidf_.idf_
+        self.word_idf = {w: float(idf[k]) for w, k in self.vectorizer.vocabulary_.items()}
 
     @property
     def threshold(self) -> float:

@@ -8,14 +8,14 @@ the one that starts clocks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.classify import Model, classify_texts
+from analysis.classify import Model, active_model, classify_texts
 from analysis.cluster import (Cluster, ClusterDoc, Clusterer, Engagement, HeatPolicy, grade,
                               load_policy)
 from analysis.incidents import EarlierPost, earlier_post, open_incident
@@ -58,6 +58,7 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
     result = AnalysisResult(classified=len(docs))
     if not docs:
         return result
+    model = model or active_model()
     verdicts = list(classify_texts(({"title": d.title, "text": d.content} for d in docs), model))
     relevant: list[tuple[Document, Classification]] = []
     for doc, verdict in zip(docs, verdicts):
@@ -68,7 +69,7 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
     session.flush()
     result.sensitive = len(relevant)
     if relevant:
-        _place(session, relevant, now, policy or load_policy(), result)
+        _place(session, relevant, now, policy or load_policy(), result, model.word_idf)
     return result
 
 
@@ -108,9 +109,10 @@ def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int,
 
 
 def _place(session: Session, relevant: Sequence[tuple[Document, Classification]],
-           now: datetime, policy: HeatPolicy, result: AnalysisResult) -> None:
+           now: datetime, policy: HeatPolicy, result: AnalysisResult,
+           idf: Mapping[str, float]) -> None:
     names = dict(session.execute(select(Source.id, Source.name)).tuples().all())
-    clusterer, by_doc = _rebuild(session, now, policy, names)
+    clusterer, by_doc = _rebuild(session, now, policy, names, idf)
     placed: dict[str, list[Document]] = {}  # cluster id -> the documents this run added
     for doc, verdict in relevant:
         family = by_doc.get(doc.near_duplicate_of_id or -1)
@@ -126,10 +128,10 @@ def _place(session: Session, relevant: Sequence[tuple[Document, Classification]]
         _persist(session, clusterer.clusters[cluster_id], placed[cluster_id], now, policy, result)
 
 
-def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str]
-             ) -> tuple[Clusterer, dict[int, str]]:
+def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str],
+             idf: Mapping[str, float]) -> tuple[Clusterer, dict[int, str]]:
     """Clusters for the open incidents (id ``i<incident id>``) with their documents."""
-    clusterer = Clusterer(policy=policy)
+    clusterer = Clusterer(policy=policy, idf=idf)
     by_doc: dict[int, str] = {}
     rows = session.execute(
         select(Incident.id, Incident.severity, Document, Classification)

@@ -25,6 +25,8 @@ SERIOUS_WORDS = (
     "杀人", "杀害", "遇害", "受贿", "殴打", "被查", "血案", "命案", "黑幕", "冒名顶替", "全国",
     "曝光", "热议", "刷屏", "冲上热搜", "通报批评",
 )  # fmt: skip
+# The national 法考 paper leaking touches every candidate in the country (LABELS.md: nationwide).
+_EXAM_LEAK = re.compile(r"(法考|司法考试|法律职业资格考试)[^。！？]{0,30}(泄题|漏题|试题泄露|泄露试题)")
 # 一亿 or more, or 1,000万 or more: a large fraud.
 _LARGE_SUM = re.compile(r"(\d+(\.\d+)?|[一二三四五六七八九十几数]+)\s*亿|\d{4,}\s*万")
 # A killing by someone under the bureau's supervision (LABELS.md: major).
@@ -44,7 +46,7 @@ def severity_rule(text: str) -> SeverityRule | None:
     for word in MAJOR_WORDS:
         if word in text:
             return SeverityRule(Severity.MAJOR, word)
-    for pattern in (_SUPERVISED_KILLING, _LARGE_SUM):
+    for pattern in (_SUPERVISED_KILLING, _EXAM_LEAK, _LARGE_SUM):
         if match := pattern.search(text):
             return SeverityRule(Severity.MAJOR, match.group())
     for word in SERIOUS_WORDS:

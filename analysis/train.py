@@ -35,7 +35,6 @@ from analysis.classify import (
     ModelError,
     Operating,
     Predictions,
-    in_domain,
     library_versions,
     load_model,
     make_pipeline,
@@ -52,7 +51,7 @@ from analysis.real_corpus import (
     split_items,
 )
 from analysis.schemes import default_scheme_set
-from analysis.text import normalise_many, userdict_hash
+from analysis.text import in_domain, normalise_many, userdict_hash
 from yuqing.clock import system_clock
 
 FOLDS = 5

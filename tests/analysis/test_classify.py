@@ -306,3 +306,9 @@ def test_explanations_leave_out_single_characters() -> None:
     (result,) = classify_texts([{"title": "某监狱服刑人员死亡 家属质疑监狱隐瞒死因"}])
     grams = result["explain"]["topic_ngrams"] + result["explain"]["sensitive_ngrams"]
     assert grams and all(len(g) > 1 for g, _ in grams)
+
+
+def test_a_leak_of_the_national_exam_is_graded_major() -> None:
+    (result,) = classify_texts([{"title": "网传法考考点疑似泄题", "text": "多名考生称考前收到押题材料，与考题高度相似。"}])
+    assert result["sensitive"] and result["severity"] == "major"
+    assert "泄题" in result["explain"]["severity_rule"]
