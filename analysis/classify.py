@@ -125,15 +125,21 @@ class Model:
     names: np.ndarray = field(init=False, repr=False)
     explain_coef: dict[str, np.ndarray] = field(init=False, repr=False)
     word_idf: dict[str, float] = field(init=False, repr=False)
+    explainable: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Looked up once: Pipeline.named_steps builds a new Bunch on every access.
         self.vectorizer = self.pipelines["topic"].named_steps["tfidf"]
         self.classifiers = {k: p.named_steps["clf"] for k, p in self.pipelines.items()}
         self.names = self.vectorizer.get_feature_names_out()
-        # Single characters (法, 援) weigh in the decision but explain nothing to an officer:
-        # explanations use the weights with those features zeroed.
+        # Single characters (法, 援) weigh in the decision but explain nothing to an officer,
+        # and a character bigram that prints like a word (提醒) would name it twice:
+        # explanations use the weights with those features zeroed (words come first in names).
         readable = np.fromiter((len(n) > 1 for n in self.names), float, len(self.names))
+        unique = np.zeros(len(self.names))
+        unique[np.unique(self.names, return_index=True)[1]] = 1.0
+        readable *= unique
+        self.explainable = readable > 0
         self.explain_coef = {k: c.coef_ * readable for k, c in self.classifiers.items()}
         # The background IDF of incident grouping: how rare each word is in the training text.
         idf = self.vectorizer.tfidf_.idf_
@@ -343,7 +349,8 @@ def top_ngrams(
     k: int = EXPLAIN_TOP,
 ) -> list[list[tuple[str, float]]]:  # fmt: skip
     """Per row of a CSR layout, the k n-grams with the largest positive contribution (tf-idf ×
-    the weight of the decided class), down to a tenth of the strongest. One sort for all rows."""
+    the weight of the decided class), down to a tenth of the strongest. One sort for all rows;
+    features that would print alike carry no weight (``Model.explain_coef``)."""
     n_rows = len(indptr) - 1
     lengths = np.diff(indptr)
     rows = np.repeat(np.arange(n_rows), lengths)
@@ -359,34 +366,18 @@ def top_ngrams(
     # Row number minus a share of the value in [0, 1): sorts by row, then by value descending.
     order = np.argsort(rows - values / (values.max() * 1.0001))
     rows, values, features = rows[order], values[order], features[order]
+    top = np.arange(len(rows)) - np.searchsorted(rows, rows) < k  # the first k of each row
+    rows, values, features = rows[top], values[top], features[top]
     starts = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
-    labels = names[features].tolist()
-    scores = np.round(values.astype(np.float64), 3).tolist()
-    return [
-        _distinct(zip(labels[start : min(end, start + 2 * k)], scores[start:end]), k)
-        for start, end in zip(starts[:-1], starts[1:])
-    ]
-
-
-def _distinct(pairs: Iterable[tuple[str, float]], k: int) -> list[tuple[str, float]]:
-    """The first k pairs with distinct names: a word and a character bigram can print alike
-    (提醒), and the officer should see each name once, at its strongest."""
-    seen: set[str] = set()
-    out = []
-    for name, score in pairs:
-        if name not in seen:
-            seen.add(name)
-            out.append((name, score))
-            if len(out) == k:
-                break
-    return out
+    pairs = list(zip(names[features].tolist(), np.round(values.astype(np.float64), 3).tolist()))
+    return [pairs[start:end] for start, end in zip(starts[:-1], starts[1:])]
 
 
 def explanations(
     model: Model, preds: Predictions
 ) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, float]]]]:
     """Top n-grams for each row's topic and sensitivity decisions, in one pass over the batch."""
-    m = preds.matrix
+    m = _explainable(preds.matrix, model.explainable)
     topic_w = _aligned_weights(model.clf("topic"), model.explain_coef["topic"], m, preds.topic)
     sens_w = _aligned_weights(
         model.clf("sensitive"), model.explain_coef["sensitive"], m, list(preds.sensitive)
@@ -398,6 +389,16 @@ def explanations(
         model.names,
     )
     return both[: m.shape[0]], both[m.shape[0] :]
+
+
+def _explainable(matrix: csr_matrix, wanted: np.ndarray) -> csr_matrix:
+    """The matrix with only the entries of explainable features (a third of the entries are
+    single characters, which explain nothing): less to weigh and sort."""
+    keep = wanted[matrix.indices]
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    per_row = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=matrix.shape[0]), out=per_row[1:])
+    return csr_matrix((matrix.data[keep], matrix.indices[keep], per_row), shape=matrix.shape)
 
 
 def _aligned_weights(

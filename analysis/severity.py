@@ -40,18 +40,22 @@ class SeverityRule:
     word: str
 
 
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, words)))
+
+
+_MAJOR = _alternation(MAJOR_WORDS)
+_SERIOUS = _alternation(SERIOUS_WORDS)
+
+
 def severity_rule(text: str) -> SeverityRule | None:
-    """The strongest floor the words of a normalised text call for, with the word; None when
-    no severity word appears."""
-    for word in MAJOR_WORDS:
-        if word in text:
-            return SeverityRule(Severity.MAJOR, word)
-    for pattern in (_SUPERVISED_KILLING, _EXAM_LEAK, _LARGE_SUM):
+    """The strongest floor the words of a normalised text call for, with the (first) word;
+    None when no severity word appears. One regex search per level."""
+    for pattern in (_MAJOR, _SUPERVISED_KILLING, _EXAM_LEAK, _LARGE_SUM):
         if match := pattern.search(text):
             return SeverityRule(Severity.MAJOR, match.group())
-    for word in SERIOUS_WORDS:
-        if word in text:
-            return SeverityRule(Severity.SERIOUS, word)
+    if match := _SERIOUS.search(text):
+        return SeverityRule(Severity.SERIOUS, match.group())
     return None
 
 
