@@ -36,6 +36,7 @@ KEY_TERMS = 16
 MATCH_TERMS = 8  # the heaviest key terms, counted as shared with a cluster
 MAX_SKETCHES = 8  # near-duplicate checks look at this many member fingerprints per cluster
 MAX_CANDIDATES = 8
+MAX_HOLDERS = 16  # key terms held by more open clusters than this are not looked up
 # Reprints share most of their terms: shingles are compared only above this centroid cosine,
 # which keeps the costly set intersections off clearly unrelated candidates.
 NEAR_DUP_MIN_COSINE = 0.2
@@ -117,6 +118,7 @@ class Cluster:
     severity: Severity = Severity.GENERAL
     severity_log: list[SeverityChange] = field(default_factory=list)
     domain: bool = False  # a member names something of the bureau's business
+    worst: ClusterDoc | None = None  # the first member of the highest severity (add_member)
 
     latest: datetime | None = None  # the newest member's time, kept on every add
     # Kept by add_member so that heat stays cheap for an incident with thousands of reposts:
@@ -265,8 +267,8 @@ def assign(
         if dup >= limits.near_duplicate:
             candidate = Assignment(cluster.id, round(1.0 + dup, 4), f"near_duplicate {dup:.2f}")
         else:
-            terms = set(cluster.key_terms)
-            shared = len(set(feats.key_terms[:MATCH_TERMS]) & terms)
+            held = cluster.key_terms  # a Counter: membership without building a set
+            shared = sum(1 for t in feats.key_terms[:MATCH_TERMS] if t in held)
             bar = limits.cosine_with_terms if shared >= limits.shared_terms else limits.cosine
             # Only beside the bureau's business: in generic news, a shared word or two and a low
             # mean cosine join different stories (two deaths abroad, two elections).
@@ -296,6 +298,8 @@ def add_member(cluster: Cluster, doc: ClusterDoc, feats: Features, assignment: A
         cluster.centroid_sq += (old + weight) ** 2 - old * old
     cluster.key_terms.update(feats.key_terms)
     cluster.domain = cluster.domain or feats.domain
+    if cluster.worst is None or doc.severity.rank > cluster.worst.severity.rank:
+        cluster.worst = doc
     if len(cluster.sketches) < MAX_SKETCHES:
         cluster.sketches.append(feats.shingles)
 
@@ -408,7 +412,8 @@ def grade(cluster: Cluster, policy: HeatPolicy, now: datetime) -> list[SeverityC
     Returns the changes made (also appended to ``cluster.severity_log``).
     """
     candidates: list[tuple[Severity, str]] = []
-    worst = max((m.doc for m in cluster.members), key=lambda d: d.severity.rank, default=None)
+    worst = cluster.worst if len(cluster.timeline) == len(cluster.members) else max(
+        (m.doc for m in cluster.members), key=lambda d: d.severity.rank, default=None)
     if worst is not None and worst.severity.rank > 0:
         candidates.append((worst.severity, f"document {worst.id} graded {worst.severity.label}"))
     value = heat(cluster, now)
@@ -446,7 +451,11 @@ class Clusterer:
     def candidates(self, feats: Features) -> list[Cluster]:
         hits: Counter[str] = Counter()
         for term in feats.key_terms:
-            hits.update(self._index.get(term, ()))
+            holders = self._index.get(term, ())
+            # A term held by hundreds of open clusters names no event (the rare ones do);
+            # counting its holders was most of the time at 100,000 documents.
+            if len(holders) <= MAX_HOLDERS:
+                hits.update(holders)
         return [self.clusters[cid] for cid, _ in hits.most_common(MAX_CANDIDATES)]
 
     def _learn(self, doc: ClusterDoc) -> Features:
