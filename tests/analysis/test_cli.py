@@ -60,3 +60,18 @@ def test_a_bad_scheme_in_the_config_names_the_scheme_and_position(run_cli: Run, 
     config.write_text("schemes:\n  - name: 坏方案\n    expression: '(律师 AND 诈骗'\n", "utf-8")
     result = run_cli("schemes", "test", "律师诈骗", env={"YUQING_CONFIG": str(config)})
     assert result.code == 2 and "坏方案" in result.stderr
+
+
+def test_model_evaluate_prints_the_held_out_table_beside_the_baselines(run_cli: Run) -> None:
+    from tests.shared_data import require_shared
+
+    require_shared("corpora", "justice_real", "items.jsonl")
+    result = run_cli("model", "evaluate", env={"YUQING_SHARED_DATA": str(require_shared())})
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "真实留出集 423 条" in lines[0]
+    header = lines[1].split()
+    assert header[:3] == ["指标", "模型", "目标"] and "关键词主题" in header and "SnowNLP<0.5" in header
+    recall = next(line for line in lines if line.startswith("敏感 召回率")).split()
+    assert 0.0 <= float(recall[2]) <= 1.0 and recall[3] == "≥"
+    assert any(line.startswith("重大条目定为较大及以上") for line in lines)

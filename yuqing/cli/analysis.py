@@ -99,7 +99,7 @@ def model_train(
         print_json({**report, "feedback_items": exported})
         return
     console.print(f"纳入值班员反馈 {exported} 条", markup=False)
-    console.print(training_summary(report), markup=False, highlight=False)
+    sys.stdout.write(training_summary(report) + "\n")  # a table: never wrapped to the terminal
 
 
 @model_app.command("evaluate")
@@ -119,7 +119,7 @@ def model_evaluate(
     if as_json:
         print_json(report)
         return
-    console.print(table(report["version"], report["held_out"]), markup=False, highlight=False)
+    sys.stdout.write(table(report["version"], report["held_out"]) + "\n")  # never wrapped
 
 
 @schemes_app.command("test")
