@@ -214,16 +214,40 @@ def correct_t0(session: Session, incident_id: int, t_event: datetime, *, actor: 
     if not reason.strip():
         raise IncidentError("更正 T0 必须说明理由 / a reason is required to correct T0")
     incident = get_incident(session, incident_id)
+    return _change_t0(session, incident, t_event, incident.t_first_post, actor=actor,
+                      reason=reason, now=now)
+
+
+def move_first_post(session: Session, incident_id: int, t_first_post: datetime, *, reason: str,
+                    now: datetime, details: dict[str, Any] | None = None) -> Incident:
+    """A member published before the incident's first post joined it: the first post, and T0
+    unless an officer gave the event time, move earlier with every clock's due (audited, the
+    old T0 and due times kept). A clock whose new due has passed is overdue at once."""
+    incident = get_incident(session, incident_id)
+    if incident.t_first_post is not None and t_first_post >= incident.t_first_post:
+        return incident
+    return _change_t0(session, incident, incident.t_event, t_first_post, actor="system",
+                      reason=reason, now=now, details=details)
+
+
+def _change_t0(session: Session, incident: Incident, t_event: datetime | None,
+               t_first_post: datetime | None, *, actor: str, reason: str, now: datetime,
+               details: dict[str, Any] | None = None) -> Incident:
     rows = session.scalars(select(Deadline).where(Deadline.incident_id == incident.id)).all()
-    t0, source = choose_t0(t_event, incident.t_first_post, incident.detected_at)
+    t0, source = choose_t0(t_event, t_first_post, incident.detected_at)
+    old_due = {f"{r.kind}:{r.sequence}": r.due_at.isoformat() for r in rows}
     session.add(T0Change(incident_id=incident.id, old_t0=incident.t0, old_source=incident.t0_source,
                          new_t0=t0, new_source=source.value, reason=reason, actor=actor, at=now,
-                         old_due={f"{r.kind}:{r.sequence}": r.due_at.isoformat() for r in rows}))
+                         old_due=old_due))
     audit.record(session, actor=actor, action="incident.t0", object_type="incident",
                  object_id=incident.id, now=now,
                  details={"from": incident.t0.isoformat(), "to": t0.isoformat(),
-                          "source": source.value, "reason": reason})
-    incident.t_event, incident.t0, incident.t0_source = t_event, t0, source.value
+                          "old_source": incident.t0_source, "source": source.value,
+                          "old_t_first_post": _iso(incident.t_first_post),
+                          "t_first_post": _iso(t_first_post), "old_due": old_due,
+                          "reason": reason, **(details or {})})
+    incident.t_event, incident.t_first_post = t_event, t_first_post
+    incident.t0, incident.t0_source = t0, source.value
     _recheck(session, incident.id, now)
     return incident
 
@@ -253,6 +277,10 @@ def check_publication(incident: Incident, published_at: datetime, url: str | Non
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url.strip())
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def record_publication(session: Session, incident_id: int, kind: ClockKind, published_at: datetime,
@@ -298,6 +326,7 @@ class ClockLine:
     state: str
     seconds_left: int | None  # None once met or waived: nothing is left to count
     met_at: datetime | None = None
+    late_cause: str | None = None  # "detected" / "graded": the clock started after its due
 
     def as_json(self) -> dict[str, Any]:
         return {"incident_id": self.incident_id, "title": self.title, "drill": self.is_drill,
@@ -305,7 +334,8 @@ class ClockLine:
                 "t0": self.t0.isoformat(), "t0_source": self.t0_source.value,
                 "due_at": self.due_at.isoformat(), "state": self.state,
                 "seconds_left": self.seconds_left,
-                "met_at": self.met_at.isoformat() if self.met_at else None}
+                "met_at": self.met_at.isoformat() if self.met_at else None,
+                "late_cause": self.late_cause}
 
 
 def list_clocks(session: Session, at: datetime, known: datetime,
@@ -327,5 +357,5 @@ def list_clocks(session: Session, at: datetime, known: datetime,
             left = None if state in SETTLED else int((clock.due_at - at).total_seconds())
             lines.append(ClockLine(incident.id, incident.title, incident.is_drill, clock.kind,
                                    clock.sequence, clock.t0, clock.t0_source, clock.due_at,
-                                   state.value, left, met))
+                                   state.value, left, met, clock.late_cause))
     return lines

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import change_severity, get_incident, open_clocks
+from alerts.deadlines import change_severity, get_incident, move_first_post, open_clocks, sync_incident
 from alerts.models import SeverityChange
 from alerts.sweep import AlertSetup, source_unhealthy
 from analysis.classify import Model
@@ -36,6 +36,7 @@ class IntakeResult:
     sensitive: int
     opened: list[int]
     raised: list[int]
+    moved_t0: list[int]  # incidents whose first post (and T0, clocks) moved earlier
 
 
 def analyse_and_start_clocks(session: Session, setup: AlertSetup, now: datetime,
@@ -50,6 +51,12 @@ def analyse_and_start_clocks(session: Session, setup: AlertSetup, now: datetime,
         session.add(SeverityChange(incident_id=incident.id, severity=incident.severity, at=now,
                                    actor="system", reason="系统研判"))
         open_clocks(session, incident, now, setup.policy)
+    for earlier in result.earlier:
+        move_first_post(session, earlier.incident_id, earlier.published_at, now=now,
+                        reason=f"发现更早的首发：文档 {earlier.document_id}",
+                        details={"document": earlier.document_id,
+                                 "not_used_for_t0": list(earlier.flagged)})
+        sync_incident(session, get_incident(session, earlier.incident_id), now, fire=False)
     raised: list[int] = []
     for change in result.raised:
         incident = get_incident(session, change.incident_id)
@@ -58,4 +65,5 @@ def analyse_and_start_clocks(session: Session, setup: AlertSetup, now: datetime,
                             reason=change.reason, now=now)
             open_clocks(session, incident, now, setup.policy)  # the new level's rows, now
             raised.append(incident.id)
-    return IntakeResult(result.classified, result.sensitive, result.opened, raised)
+    return IntakeResult(result.classified, result.sensitive, result.opened, raised,
+                        sorted({e.incident_id for e in result.earlier}))

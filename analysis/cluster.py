@@ -23,20 +23,23 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from analysis.models import Severity
-from analysis.text import tokenize_zh
+from analysis.t0 import reliable_time
+from analysis.text import in_domain, tokenize_zh
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "data" / "heat_policy.yaml"
 SHINGLE = 4
 SAMPLE = 8
 VECTOR_TERMS = 32  # the heaviest terms of a document kept in its vector
-KEY_TERMS = 8
+# Candidate clusters are those sharing a key term: 16 rather than 8 raised B-cubed F1 on the
+# real corpus's training events from 0.69 to 0.78 (reports of one event share few words).
+KEY_TERMS = 16
+MATCH_TERMS = 8  # the heaviest key terms, counted as shared with a cluster
 MAX_SKETCHES = 8  # near-duplicate checks look at this many member fingerprints per cluster
 MAX_CANDIDATES = 8
+MAX_HOLDERS = 16  # key terms held by more open clusters than this are not looked up
 # Reprints share most of their terms: shingles are compared only above this centroid cosine,
 # which keeps the costly set intersections off clearly unrelated candidates.
 NEAR_DUP_MIN_COSINE = 0.2
-# A publish time this far after we fetched the page is a parsing error, not a reliable T0.
-CLOCK_SKEW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,9 @@ class ClusterDoc:
 
     @property
     def reliable_time(self) -> datetime | None:
-        if self.published_at is None or not self.published_reliable:
+        if not self.published_reliable:
             return None
-        if self.published_at > self.fetched_at + CLOCK_SKEW:
-            return None
-        return self.published_at
+        return reliable_time(self.published_at, self.fetched_at)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Features:
     vector: Mapping[str, float]  # L2-normalised tf-idf of the heaviest terms
     key_terms: tuple[str, ...]
     terms: frozenset[str]  # every distinct content word (for document frequencies)
+    domain: bool = False  # names something of the bureau's business (analysis.text.in_domain)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Cluster:
     sketches: list[frozenset[int]] = field(default_factory=list)
     severity: Severity = Severity.GENERAL
     severity_log: list[SeverityChange] = field(default_factory=list)
+    domain: bool = False  # a member names something of the bureau's business
+    worst: ClusterDoc | None = None  # the first member of the highest severity (add_member)
 
     latest: datetime | None = None  # the newest member's time, kept on every add
     # Kept by add_member so that heat stays cheap for an incident with thousands of reposts:
@@ -154,6 +158,11 @@ class Thresholds:
     cosine: float = 0.45
     cosine_with_terms: float = 0.25  # a lower bar when enough key terms are shared
     shared_terms: int = 3
+    # Differently worded reports of one event of the bureau's business: the mean cosine to
+    # the cluster's members (its centroid is the sum of their unit vectors) reaching this
+    # joins them. Chosen on the real corpus's training-part events: B-cubed F1 0.791 there
+    # (0.43 without this rule), 0.887 on the held-out part's events.
+    average: float = 0.08
     window: timedelta = timedelta(hours=72)
 
 
@@ -194,11 +203,20 @@ def containment(a: frozenset[int], b: frozenset[int]) -> float:
     return len(small & large) / len(small)
 
 
-def features(doc: ClusterDoc, df: Mapping[str, int], docs_seen: int) -> Features:
-    """Fingerprint with an online IDF (document frequencies seen so far)."""
-    counts = Counter(tokenize_zh(doc.text))
-    log_n, log, get = math.log(docs_seen + 1) + 1, math.log, df.get
-    weights = {t: (1 + log(n)) * (log_n - log(get(t, 0) + 1)) for t, n in counts.items()}
+def features(doc: ClusterDoc, df: Mapping[str, int], docs_seen: int,
+             idf: Mapping[str, float] | None = None) -> Features:
+    """Fingerprint with a background IDF when given (a word it does not know counts as the
+    rarest: names and places often are), else an online IDF (document frequencies so far)."""
+    # Words of two or more characters: single characters (案, 狱, 名) link unrelated events
+    # (B-cubed F1 on the training events 0.78 → 0.81 without them).
+    counts = Counter(w for w in tokenize_zh(doc.text) if len(w) > 1)
+    log = math.log
+    if idf:
+        rarest, known = max(idf.values()), idf.get
+        weights = {t: (1 + log(n)) * known(t, rarest) for t, n in counts.items()}
+    else:
+        log_n, get = log(docs_seen + 1) + 1, df.get
+        weights = {t: (1 + log(n)) * (log_n - log(get(t, 0) + 1)) for t, n in counts.items()}
     # Only the heaviest terms are kept: they carry the event, and the centroids of a long
     # stream of clusters stay small.
     top = sorted(weights.items(), key=lambda tw: -tw[1])[:VECTOR_TERMS]
@@ -207,15 +225,22 @@ def features(doc: ClusterDoc, df: Mapping[str, int], docs_seen: int) -> Features
     top = [(intern(t), w) for t, w in top]
     vector = {t: w / norm for t, w in top}
     key = tuple(t for t, _ in top[:KEY_TERMS])
-    return Features(shingles(doc.text), vector, key, frozenset(counts))
+    return Features(shingles(doc.text), vector, key, frozenset(counts),
+                    bool(in_domain([doc.text])[0]))
 
 
 def cosine(vector: Mapping[str, float], cluster: Cluster) -> float:
     """Cosine between a unit document vector and the cluster's (unnormalised) centroid."""
-    if cluster.centroid_sq <= 0:
-        return 0.0
+    return similarities(vector, cluster)[0]
+
+
+def similarities(vector: Mapping[str, float], cluster: Cluster) -> tuple[float, float]:
+    """Cosine to the centroid, and the mean cosine to the members (one dot product)."""
+    if cluster.centroid_sq <= 0 or not cluster.members:
+        return 0.0, 0.0
     get = cluster.centroid.get
-    return sum(v * get(t, 0.0) for t, v in vector.items()) / math.sqrt(cluster.centroid_sq)
+    dot = sum(v * get(t, 0.0) for t, v in vector.items())
+    return dot / math.sqrt(cluster.centroid_sq), dot / len(cluster.members)
 
 
 # ---------------------------------------------------------------- assignment
@@ -235,18 +260,23 @@ def assign(
             continue
         if now - cluster.last_time > limits.window:
             continue
-        sim = cosine(feats.vector, cluster)
+        sim, mean = similarities(feats.vector, cluster)
         dup = 0.0
         if sim >= NEAR_DUP_MIN_COSINE:
             dup = max((containment(feats.shingles, s) for s in cluster.sketches), default=0.0)
         if dup >= limits.near_duplicate:
             candidate = Assignment(cluster.id, round(1.0 + dup, 4), f"near_duplicate {dup:.2f}")
         else:
-            shared = len(set(feats.key_terms) & set(cluster.key_terms))
+            held = cluster.key_terms  # a Counter: membership without building a set
+            shared = sum(1 for t in feats.key_terms[:MATCH_TERMS] if t in held)
             bar = limits.cosine_with_terms if shared >= limits.shared_terms else limits.cosine
-            if sim < bar:
+            # Only beside the bureau's business: in generic news, a shared word or two and a low
+            # mean cosine join different stories (two deaths abroad, two elections).
+            by_mean = (feats.domain or cluster.domain) and mean >= limits.average
+            if sim < bar and not by_mean:
                 continue
-            candidate = Assignment(cluster.id, round(sim, 4), f"similar {sim:.2f}, {shared} key terms")
+            candidate = Assignment(cluster.id, round(max(sim, mean), 4),
+                                   f"similar {sim:.2f} (mean {mean:.2f}), {shared} key terms")
         if candidate.similarity > best.similarity:
             best = candidate
     return best
@@ -267,6 +297,9 @@ def add_member(cluster: Cluster, doc: ClusterDoc, feats: Features, assignment: A
         cluster.centroid[term] = old + weight
         cluster.centroid_sq += (old + weight) ** 2 - old * old
     cluster.key_terms.update(feats.key_terms)
+    cluster.domain = cluster.domain or feats.domain
+    if cluster.worst is None or doc.severity.rank > cluster.worst.severity.rank:
+        cluster.worst = doc
     if len(cluster.sketches) < MAX_SKETCHES:
         cluster.sketches.append(feats.shingles)
 
@@ -379,7 +412,8 @@ def grade(cluster: Cluster, policy: HeatPolicy, now: datetime) -> list[SeverityC
     Returns the changes made (also appended to ``cluster.severity_log``).
     """
     candidates: list[tuple[Severity, str]] = []
-    worst = max((m.doc for m in cluster.members), key=lambda d: d.severity.rank, default=None)
+    worst = cluster.worst if len(cluster.timeline) == len(cluster.members) else max(
+        (m.doc for m in cluster.members), key=lambda d: d.severity.rank, default=None)
     if worst is not None and worst.severity.rank > 0:
         candidates.append((worst.severity, f"document {worst.id} graded {worst.severity.label}"))
     value = heat(cluster, now)
@@ -410,17 +444,22 @@ class Clusterer:
     clusters: dict[str, Cluster] = field(default_factory=dict)
     df: Counter[str] = field(default_factory=Counter)
     docs_seen: int = 0
+    idf: Mapping[str, float] | None = None  # background word IDF (the model's vocabulary)
     _index: dict[str, set[str]] = field(default_factory=dict)
     _next_id: int = 1
 
     def candidates(self, feats: Features) -> list[Cluster]:
         hits: Counter[str] = Counter()
         for term in feats.key_terms:
-            hits.update(self._index.get(term, ()))
+            holders = self._index.get(term, ())
+            # A term held by hundreds of open clusters names no event (the rare ones do);
+            # counting its holders was most of the time at 100,000 documents.
+            if len(holders) <= MAX_HOLDERS:
+                hits.update(holders)
         return [self.clusters[cid] for cid, _ in hits.most_common(MAX_CANDIDATES)]
 
     def _learn(self, doc: ClusterDoc) -> Features:
-        feats = features(doc, self.df, self.docs_seen)
+        feats = features(doc, self.df, self.docs_seen, self.idf)
         self.df.update(feats.terms)
         self.docs_seen += 1
         return feats
@@ -470,3 +509,22 @@ def cluster_all(docs: Iterable[ClusterDoc], now: datetime, clusterer: Clusterer 
     for doc in docs:
         clusterer.add(doc, now)
     return clusterer
+
+
+def bcubed(assigned: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a grouping (item → cluster) against the true one
+    (item → event), over the items of ``gold``."""
+    clusters: dict[str, set[str]] = {}
+    events: dict[str, set[str]] = {}
+    for item in gold:
+        clusters.setdefault(assigned[item], set()).add(item)
+        events.setdefault(gold[item], set()).add(item)
+    precision = recall = 0.0
+    for item in gold:
+        mine, true = clusters[assigned[item]], events[gold[item]]
+        shared = len(mine & true)
+        precision += shared / len(mine)
+        recall += shared / len(true)
+    precision, recall = precision / len(gold), recall / len(gold)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return round(precision, 4), round(recall, 4), round(f1, 4)

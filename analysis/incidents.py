@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from analysis.models import Incident, IncidentDocument, Severity
-from analysis.t0 import choose_t0
+from analysis.t0 import PostTime, choose_t0, first_post
 from crawler.models import Document
 from yuqing.core import audit
+
+
+def post_times(documents: Sequence[Document]) -> list[PostTime]:
+    return [PostTime(d.id, d.published_at, d.fetched_at) for d in documents]
+
+
+def ahead_of_fetch(times: Sequence[PostTime]) -> list[dict[str, object]]:
+    """Members dated after their fetch (beyond the skew): flagged, never used as T0."""
+    return [{"document": t.document_id, "published_at": t.published_at.isoformat(),
+             "fetched_at": t.fetched_at.isoformat(), "flag": "发布时间晚于抓取时间，不作为T0"}
+            for t in times if t.ahead_of_fetch and t.published_at is not None]
 
 
 def open_incident(session: Session, *, title: str, severity: Severity, topic: str | None,
                   documents: Sequence[Document], now: datetime, t_event: datetime | None = None,
                   actor: str = "system", is_drill: bool = False) -> Incident:
     """Create an incident linked to ``documents``; T0 from the earliest reliable publish time."""
-    published = [d.published_at for d in documents if d.published_at is not None and
-                 d.published_at <= now]
-    t_first_post = min(published) if published else None
+    times = post_times(documents)
+    first = first_post(times)
+    t_first_post = first.reliable if first is not None else None
     t0, t0_source = choose_t0(t_event, t_first_post, now)
     incident = Incident(
         title=title, topic=topic, severity=severity.value, status="open", t_event=t_event,
@@ -31,9 +43,33 @@ def open_incident(session: Session, *, title: str, severity: Severity, topic: st
     for rank, doc in enumerate(documents):
         session.add(IncidentDocument(incident_id=incident.id, document_id=doc.id, added_at=now,
                                      rank=rank))
+    details: dict[str, object] = {"title": title, "severity": severity.value, "t0": t0.isoformat(),
+               "t0_source": t0_source, "documents": [d.id for d in documents]}
+    if flagged := ahead_of_fetch(times):
+        details["not_used_for_t0"] = flagged
     audit.record(session, actor=actor, action="incident.open", object_type="incident",
-                 object_id=incident.id, now=now,
-                 details={"title": title, "severity": severity.value, "t0": t0.isoformat(),
-                          "t0_source": t0_source, "documents": [d.id for d in documents]})
+                 object_id=incident.id, now=now, details=details)
     session.flush()
     return incident
+
+
+@dataclass(frozen=True)
+class EarlierPost:
+    """A member that joined an open incident with a reliable publish time before its
+    ``t_first_post``: the first post moves there, and so may T0 and every clock."""
+
+    incident_id: int
+    document_id: int
+    published_at: datetime
+    flagged: tuple[dict[str, object], ...] = ()
+
+
+def earlier_post(incident: Incident, added: Sequence[Document]) -> EarlierPost | None:
+    """The added member that moves the incident's first post earlier, if any."""
+    times = post_times(added)
+    first = first_post(times)
+    if first is None or first.reliable is None:
+        return None
+    if incident.t_first_post is not None and first.reliable >= incident.t_first_post:
+        return None
+    return EarlierPost(incident.id, first.document_id, first.reliable, tuple(ahead_of_fetch(times)))

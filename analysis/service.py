@@ -8,17 +8,17 @@ the one that starts clocks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analysis.classify import Model, classify_texts
+from analysis.classify import Model, active_model, classify_texts
 from analysis.cluster import (Cluster, ClusterDoc, Clusterer, Engagement, HeatPolicy, grade,
                               load_policy)
-from analysis.incidents import open_incident
+from analysis.incidents import EarlierPost, earlier_post, open_incident
 from analysis.models import Classification, Incident, IncidentDocument, Severity
 from analysis.text import normalise
 from crawler.models import Document, Source
@@ -40,6 +40,8 @@ class AnalysisResult:
     opened: list[int] = field(default_factory=list)
     joined: dict[int, list[int]] = field(default_factory=dict)  # incident -> new documents
     raised: list[Raise] = field(default_factory=list)
+    # Members of open incidents published before their first post: T0 moves (alerts applies it).
+    earlier: list[EarlierPost] = field(default_factory=list)
 
 
 def pending_documents(session: Session, limit: int) -> list[Document]:
@@ -61,6 +63,7 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
     result = AnalysisResult(classified=len(docs))
     if not docs:
         return result
+    model = model or active_model()
     verdicts = list(classify_texts(({"title": d.title, "text": d.content} for d in docs), model))
     relevant: list[tuple[Document, Classification]] = []
     own = own_channel_sources(session)
@@ -69,12 +72,12 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
         session.add(row)
         # The bureau's own statements answer incidents (alerts.candidates): kept and
         # classified, they never open or raise one.
-        if row.sensitive and row.topic != "other" and doc.source_id not in own:
+        if row.sensitive and doc.source_id not in own:
             relevant.append((doc, row))
     session.flush()
     result.sensitive = len(relevant)
     if relevant:
-        _place(session, relevant, now, policy or load_policy(), result)
+        _place(session, relevant, now, policy or load_policy(), result, model.word_idf)
     return result
 
 
@@ -85,10 +88,19 @@ def _classification(doc: Document, verdict: dict[str, object], now: datetime) ->
                               explain={"error": verdict["error"]}, created_at=now)
     explain = dict(verdict["explain"]) if isinstance(verdict["explain"], dict) else {}
     explain["keywords"] = verdict.get("keywords", [])
+    explain["watch"] = bool(verdict.get("watch"))  # 待研判: shown to the officer, no clock
     return Classification(document_id=doc.id, model_version=str(explain.get("model_version", "")),
                           topic=str(verdict["topic"]), sensitive=bool(verdict["sensitive"]),
                           score=float(str(verdict["score"])), severity=str(verdict["severity"]),
                           explain=explain, created_at=now)
+
+
+def incident_topic(verdict: Classification) -> str:
+    """The section's topic for an incident: a sensitive document whose likeliest topic is
+    "other" goes to the likeliest of the bureau's topics (kept in its explanation)."""
+    if verdict.topic == "other":
+        return str((verdict.explain or {}).get("bureau_topic") or "other")
+    return verdict.topic
 
 
 def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int, str]) -> ClusterDoc:
@@ -101,13 +113,14 @@ def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int,
         title=doc.title, published_at=doc.published_at, source=source,
         media=source if doc.platform == "news" else None,
         engagement=Engagement(doc.reposts, doc.comments, doc.likes), severity=severity,
-        topic=verdict.topic)
+        topic=incident_topic(verdict))
 
 
 def _place(session: Session, relevant: Sequence[tuple[Document, Classification]],
-           now: datetime, policy: HeatPolicy, result: AnalysisResult) -> None:
+           now: datetime, policy: HeatPolicy, result: AnalysisResult,
+           idf: Mapping[str, float]) -> None:
     names = dict(session.execute(select(Source.id, Source.name)).tuples().all())
-    clusterer, by_doc = _rebuild(session, now, policy, names)
+    clusterer, by_doc = _rebuild(session, now, policy, names, idf)
     placed: dict[str, list[Document]] = {}  # cluster id -> the documents this run added
     for doc, verdict in relevant:
         family = by_doc.get(doc.near_duplicate_of_id or -1)
@@ -123,10 +136,10 @@ def _place(session: Session, relevant: Sequence[tuple[Document, Classification]]
         _persist(session, clusterer.clusters[cluster_id], placed[cluster_id], now, policy, result)
 
 
-def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str]
-             ) -> tuple[Clusterer, dict[int, str]]:
+def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str],
+             idf: Mapping[str, float]) -> tuple[Clusterer, dict[int, str]]:
     """Clusters for the open incidents (id ``i<incident id>``) with their documents."""
-    clusterer = Clusterer(policy=policy)
+    clusterer = Clusterer(policy=policy, idf=idf)
     by_doc: dict[int, str] = {}
     rows = session.execute(
         select(Incident.id, Incident.severity, Document, Classification)
@@ -166,3 +179,6 @@ def _persist(session: Session, cluster: Cluster, added: Sequence[Document], now:
                                      similarity=member.similarity, reason=member.link, rank=rank))
     result.joined[incident_id] = [doc.id for doc in added]
     result.raised += [Raise(incident_id, c.new, c.reason) for c in changes]
+    current = session.get(Incident, incident_id)
+    if current is not None and (moved := earlier_post(current, added)) is not None:
+        result.earlier.append(moved)

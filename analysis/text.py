@@ -242,6 +242,22 @@ def segment_cached(text: str) -> tuple[str, ...]:
     return tuple(_segmenter().cut(text))
 
 
+DOMAIN_TERMS_PATH = DATA_DIR / "domain_terms.txt"
+
+
+@lru_cache(maxsize=1)
+def _domain_re() -> re.Pattern[str]:
+    words = [w.strip() for w in DOMAIN_TERMS_PATH.read_text(encoding="utf-8").splitlines()
+             if w.strip() and not w.startswith("#")]
+    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
+def in_domain(texts: Sequence[str]) -> np.ndarray:
+    """Whether each normalised text names anything of the bureau's business."""
+    search = _domain_re().search
+    return np.fromiter((search(t) is not None for t in texts), bool, len(texts))
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

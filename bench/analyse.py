@@ -123,7 +123,7 @@ def stage_full(n: int) -> dict[str, Any]:
     model, schemes = active_model(), default_scheme_set()
     end = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
     step = timedelta(hours=48) / n
-    clusterer = Clusterer(policy=load_policy())
+    clusterer = Clusterer(policy=load_policy(), idf=model.word_idf)
     timer = Timer().__enter__()
     results = classify_texts(({"text": t} for t in texts), model, schemes)
     for i, (text, result) in enumerate(zip(texts, results)):

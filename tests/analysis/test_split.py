@@ -1,57 +1,124 @@
-"""The held-out split never touches training: no shared id, no shared normalised text."""
+"""The real corpus as the project keeps it: an event-wise split recorded once (ids), label
+corrections applied on load, and no corpus text in any tracked file."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import subprocess
+import unicodedata
+from pathlib import Path
 
+import ahocorasick
 import pytest
 
-from analysis.text import normalise
-from analysis.train import CORPUS_DIR, Item, dedupe, is_test_id, load_external, load_seed
-from tests.shared_data import require_shared
+from analysis.real_corpus import (
+    CORRECTIONS_PATH,
+    SPLIT_PATH,
+    CorpusError,
+    RealItem,
+    apply_corrections,
+    corpus_path,
+    event_set,
+    load_corrections,
+    load_real,
+    read_split,
+    split_items,
+)
+from tests.shared_data import REPO_ROOT, require_shared
 
 
 @pytest.fixture(scope="module")
-def split() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((CORPUS_DIR / "split.json").read_text(encoding="utf-8"))
-    return data
+def items() -> list[RealItem]:
+    require_shared("corpora", "justice_real", "items.jsonl")
+    loaded, _ = load_real()
+    return loaded
 
 
-def test_train_and_test_ids_never_overlap(split: dict[str, Any]) -> None:
-    assert split["train"] and split["test"]
-    assert not set(split["train"]) & set(split["test"])
+def test_the_split_names_every_item_once_and_holds_out_at_least_400(items: list[RealItem]) -> None:
+    split = read_split()
+    assert not set(split["train"]) & set(split["heldout"])
+    assert set(split["train"]) | set(split["heldout"]) == {i.id for i in items}
+    train, held = split_items(items)
+    assert len(held) >= 400 and sum(i.sensitive for i in held) >= 100
 
 
-def test_the_split_follows_the_id_hash_rule(split: dict[str, Any]) -> None:
-    assert all(is_test_id(i) for i in split["test"])
-    assert not any(is_test_id(i) for i in split["train"])
-    share = len(split["test"]) / (len(split["test"]) + len(split["train"]))
-    assert 0.15 <= share <= 0.25
+def test_no_event_has_reports_on_both_sides(items: list[RealItem]) -> None:
+    train, held = split_items(items)
+    assert not {i.event for i in train if i.event} & {i.event for i in held if i.event}
 
 
-def texts_by_side(items: list[Item], split: dict[str, Any]) -> tuple[set[str], set[str]]:
-    train_ids, test_ids = set(split["train"]), set(split["test"])
-    train = {normalise(i.text) for i in items if i.id in train_ids}
-    test = {normalise(i.text) for i in items if i.id in test_ids}
-    return train, test
+def test_an_item_missing_from_the_split_is_an_error_not_a_silent_redraw(
+    items: list[RealItem], tmp_path: Path
+) -> None:
+    split = json.loads(SPLIT_PATH.read_text(encoding="utf-8"))
+    for side in ("train", "heldout"):
+        split[side] = [i for i in split[side] if i != items[0].id]
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(split), encoding="utf-8")
+    with pytest.raises(CorpusError, match=items[0].id):
+        split_items(items, path)
 
 
-def test_no_seed_text_appears_on_both_sides(split: dict[str, Any]) -> None:
-    seed, _ = load_seed(CORPUS_DIR)
-    train, test = texts_by_side(seed, split)
-    assert train and test and not train & test
+def test_corrections_are_applied_on_load_and_must_match_the_corpus(
+    items: list[RealItem], tmp_path: Path
+) -> None:
+    target = next(i for i in items if i.topic == "other")
+    good = tmp_path / "corrections.jsonl"
+    good.write_text(json.dumps({"id": target.id, "field": "topic", "old": "other",
+                                "new": "lawyer", "reason": "test"}) + "\n", encoding="utf-8")
+    fixed, provenance = load_real(corrections=good)
+    assert next(i for i in fixed if i.id == target.id).topic == "lawyer"
+    assert provenance["corrections"] == 1
+    stale = load_corrections(good)
+    with pytest.raises(CorpusError, match="expects"):
+        apply_corrections([i for i in fixed if i.id == target.id], stale)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": target.id, "field": "text", "old": "", "new": "", "reason": "x"}) + "\n",
+                   encoding="utf-8")
+    with pytest.raises(CorpusError, match="line 1"):
+        load_corrections(bad)
 
 
-def test_no_real_corpus_text_appears_on_both_sides(split: dict[str, Any]) -> None:
-    external, _ = load_external(require_shared())
-    seed, _ = load_seed(CORPUS_DIR)
-    train, test = texts_by_side(external + seed, split)
-    assert not train & test
+def test_the_projects_own_corrections_fit_the_corpus(items: list[RealItem]) -> None:
+    fixes = load_corrections(CORRECTIONS_PATH)
+    by_id = {i.id: i for i in items}
+    assert all(getattr(by_id[f.id], f.field) == f.new for f in fixes)
 
 
-def test_deduplication_keeps_the_first_id_of_identical_texts() -> None:
-    a = Item("b-2", "法援電話佔線", "legal_aid", True, "general", "seed")
-    b = Item("a-1", "法援电话占线", "legal_aid", True, "general", "seed")
-    kept, dropped = dedupe([a, b])
-    assert [i.id for i in kept] == ["a-1"] and dropped == 1
+def test_without_the_shared_data_the_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="真实语料"):
+        corpus_path(tmp_path)
+
+
+def test_the_event_set_is_events_reported_from_three_sites(items: list[RealItem]) -> None:
+    chosen = event_set(items)
+    sites: dict[str, set[str]] = {}
+    for item in chosen:
+        sites.setdefault(item.event, set()).add(item.site)
+    assert len(sites) >= 60 and all(len(s) >= 3 for s in sites.values())
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return "".join(c for c in text if unicodedata.category(c)[0] not in "PSZC")
+
+
+def test_no_tracked_file_holds_corpus_text() -> None:
+    path = require_shared("corpora", "justice_real", "items.jsonl")
+    automaton = ahocorasick.Automaton()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        probe = _fold(json.loads(line)["text"])[:24]
+        if len(probe) == 24:
+            automaton.add_word(probe, probe)
+    automaton.make_automaton()
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    copied = []
+    for name in tracked:
+        try:
+            text = _fold((REPO_ROOT / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if next(automaton.iter(text), None) is not None:
+            copied.append(name)
+    assert copied == []

@@ -22,9 +22,11 @@ CORPUS_HELP = "语料目录（含 seed/ 与 feedback/），默认为随附语料
 
 
 def _lines(stream: TextIO) -> Any:
-    """Each input line parsed, or an error marker for that line (the others go on)."""
+    """Each input line parsed, or an error marker for that line (the others go on); a blank
+    line is an error too, so that line N of the output always answers line N of the input."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
+            yield {"__error__": f"line {number}: empty"}
             continue
         try:
             yield json.loads(line)
@@ -34,36 +36,42 @@ def _lines(stream: TextIO) -> Any:
 
 @app.command()
 def classify(file: Path | None = typer.Argument(None, help="JSON Lines 文件；省略时读标准输入")) -> None:
-    """逐行研判 {"title", "text"}：输出主题、是否敏感、分值、等级、关键词与依据。"""
+    """逐行研判 {"title", "text"}：每行输入对应一行输出（主题、是否敏感、分值、等级、关键词与依据）。"""
     from analysis.classify import ModelError, classify_texts
 
     stream = file.open(encoding="utf-8") if file else sys.stdin
     items = list(_lines(stream))
     try:
         # An unparsable line reaches the classifier as an item without text (an error there
-        # too); its own message replaces that one.
-        for item, result in zip(items, classify_texts(items)):
+        # too); its own message replaces that one. Every error names its line.
+        for number, (item, result) in enumerate(zip(items, classify_texts(items)), start=1):
             if isinstance(item, dict) and "__error__" in item:
                 result = {"error": item["__error__"]}
+            elif "error" in result:
+                result = {"error": f"line {number}: {result['error']}"}
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     except ModelError as exc:
         fail(f"模型不可用 / model unavailable: {exc}")
 
 
 @app.command()
-def analyse(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")) -> None:
+def analyse(
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+    now: str | None = typer.Option(None, "--now", help="以此时间为研判时间（补录、演练）"),
+) -> None:
     """研判未处理的文档：归并为事件、定级，并为新事件或升级事件启动时限。"""
     from alerts.intake import analyse_and_start_clocks
-    from yuqing.cli.alerts import _setup
+    from yuqing.cli.alerts import _setup, _time
 
     ctx = open_context()
     with session_scope(ctx.sessions) as session:
-        result = analyse_and_start_clocks(session, _setup(ctx), ctx.clock())
+        result = analyse_and_start_clocks(session, _setup(ctx), _time(now, ctx))
     if as_json:
         print_json(result.__dict__)
         return
     console.print(f"研判 {result.classified} 篇，敏感 {result.sensitive} 篇；新事件 "
-                  f"{len(result.opened)} 个，升级 {len(result.raised)} 个")
+                  f"{len(result.opened)} 个，升级 {len(result.raised)} 个，"
+                  f"T0 提前 {len(result.moved_t0)} 个")
 
 
 @model_app.command("train")
@@ -72,28 +80,46 @@ def model_train(
     force: bool = typer.Option(False, "--force", help="即使不优于当前模型也启用"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
 ) -> None:
-    """训练新模型（含 k 折交叉验证与留出集评估）；不劣于当前模型时启用。"""
+    """训练新模型（真实语料训练部分按事件分折交叉验证，留出集只评估）；不劣于当前模型时启用。"""
     from analysis.feedback import export_feedback
-    from analysis.train import CORPUS_DIR, summary, train_model
+    from analysis.real_corpus import CorpusError
+    from analysis.scorecard import training_summary
+    from analysis.real_corpus import CORPUS_DIR
+    from analysis.train import train_model
 
     ctx = open_context()
     corpus = data or CORPUS_DIR
     with session_scope(ctx.sessions) as session:
         exported = export_feedback(session, corpus)
-    report = train_model(corpus, force=force, now=ctx.clock())
+    try:
+        report = train_model(corpus, force=force, now=ctx.clock())
+    except CorpusError as exc:
+        fail(f"无法训练 / cannot train: {exc}")
     if as_json:
         print_json({**report, "feedback_items": exported})
         return
     console.print(f"纳入值班员反馈 {exported} 条", markup=False)
-    console.print(summary(report), markup=False)
+    sys.stdout.write(training_summary(report) + "\n")  # a table: never wrapped to the terminal
 
 
 @model_app.command("evaluate")
-def model_evaluate(data: Path = typer.Argument(None, help=CORPUS_HELP)) -> None:
-    """在留出集上评估当前模型，并与简单方法对比。"""
-    from analysis.train import CORPUS_DIR, evaluate_model
+def model_evaluate(
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
+) -> None:
+    """在真实留出集上评估当前模型，并与简单方法（词典、SnowNLP、关键词主题）对比。"""
+    from analysis.classify import ModelError
+    from analysis.real_corpus import CorpusError
+    from analysis.scorecard import table
+    from analysis.train import evaluate_model
 
-    print_json(evaluate_model(data or CORPUS_DIR))
+    try:
+        report = evaluate_model()
+    except (CorpusError, ModelError) as exc:
+        fail(f"无法评估 / cannot evaluate: {exc}")
+    if as_json:
+        print_json(report)
+        return
+    sys.stdout.write(table(report["version"], report["held_out"]) + "\n")  # never wrapped
 
 
 @schemes_app.command("test")
