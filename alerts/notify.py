@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from alerts.models import ChannelHealth, DeliveryAttempt, Notification
 from alerts.roster import Roster, current_roster
 from alerts.sweep import AlertSetup, enqueue, undelivered
 from alerts.transports import NotificationError, Transport
+from analysis.models import Incident, Severity
 from yuqing.core.db import session_scope
 
 
@@ -59,13 +60,27 @@ def recover_interrupted(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# Most urgent first, so a 重大 alert never waits behind a burst of routine ones: 特别重大, 重大,
+# then notices to the admin (no incident: a source or channel down), then 较大 and 一般; within
+# a rank, escalations before first notices, then the oldest.
+_URGENCY = case(
+    (Incident.severity == Severity.CRITICAL.value, 0),
+    (Incident.severity == Severity.MAJOR.value, 1),
+    (Notification.incident_id.is_(None), 2),
+    (Incident.severity == Severity.SERIOUS.value, 3),
+    else_=4)
+
+
 def due_ids(session: Session, now: datetime, limit: int,
             only_incident: int | None = None) -> list[int]:
-    query = select(Notification.id).where(Notification.next_attempt_at <= now,
-                                          Notification.status == "pending")
+    """The outbox rows due at ``now``, most urgent first (``_URGENCY``)."""
+    query = (select(Notification.id)
+             .outerjoin(Incident, Incident.id == Notification.incident_id)
+             .where(Notification.next_attempt_at <= now, Notification.status == "pending"))
     if only_incident is not None:
         query = query.where(Notification.incident_id == only_incident)
-    return list(session.scalars(query.order_by(Notification.next_attempt_at, Notification.id)
+    return list(session.scalars(query.order_by(_URGENCY, Notification.level.desc(),
+                                               Notification.next_attempt_at, Notification.id)
                                 .limit(limit)))
 
 

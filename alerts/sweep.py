@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ from alerts.models import (Acknowledgement, ClockState, Deadline, EscalationCaus
 from alerts.policy import DEFAULT_POLICY, Policy
 from alerts.roster import (Roster, Rung, chain, current_roster, display_name, gap_around,
                            leader_for_gap, resolve_person)
-from analysis.models import Incident, IncidentDocument
+from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
 from yuqing.core import audit
 from yuqing.core.clock import SHANGHAI, format_local
@@ -64,16 +64,22 @@ class SweepResult:
     changed: list[Deadline] = field(default_factory=list)
 
 
+_GRAVEST_FIRST = case({Severity.CRITICAL.value: 0, Severity.MAJOR.value: 1,
+                       Severity.SERIOUS.value: 2}, value=Incident.severity, else_=3)
+
+
 def sweep(session: Session, now: datetime, setup: AlertSetup, *, limit: int = 500,
           only_incident: int | None = None) -> SweepResult:
     """Process up to ``limit`` incidents whose clocks need a look at ``now``, then escalations
     (``only_incident``: that one alone, as a drill does on its own simulated time)."""
     roster = current_roster(session, setup.roster)
     result = SweepResult()
-    query = select(Deadline.incident_id).where(Deadline.next_check_at <= now)
+    waiting = select(Deadline.incident_id).where(Deadline.next_check_at <= now)
     if only_incident is not None:
-        query = query.where(Deadline.incident_id == only_incident)
-    ids = list(session.scalars(query.distinct().order_by(Deadline.incident_id).limit(limit)))
+        waiting = waiting.where(Deadline.incident_id == only_incident)
+    # The gravest first: a new 重大 incident is never left for a later batch behind routine ones.
+    ids = list(session.scalars(select(Incident.id).where(Incident.id.in_(waiting))
+                               .order_by(_GRAVEST_FIRST, Incident.id).limit(limit)))
     for incident_id in ids:
         incident = session.get(Incident, incident_id)
         if incident is None:

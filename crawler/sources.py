@@ -52,7 +52,10 @@ class SourceConfig(BaseModel):
     own_channel: bool = False
     platform: str = "web"
     max_pages: int = Field(default=5, ge=1, le=1000)
-    every_minutes: float = Field(default=30, ge=1)  # how often `yuqing run` crawls it
+    every_minutes: float = Field(default=30, ge=0.5)  # how often `yuqing run` crawls it
+    cron: str | None = None  # or a crontab line in Beijing time ("*/10 8-22 * * *"), instead
+    jitter_seconds: float = Field(default=0, ge=0)  # each run starts up to this much later
+    time_limit_minutes: float | None = Field(default=None, gt=0)  # see crawler.schedule
     timeout: float = Field(default=20, gt=0)
     obey_robots: bool = True
     url_template: str | None = None
@@ -62,6 +65,15 @@ class SourceConfig(BaseModel):
     columns: ImportColumns | None = None
     max_failures: int = Field(default=3, ge=1)
     silence_hours: float = Field(default=48, gt=0)
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            from crawler.schedule import check_cron
+
+            check_cron(value)
+        return value
 
     @model_validator(mode="after")
     def _kind_needs(self) -> SourceConfig:
@@ -75,6 +87,9 @@ class SourceConfig(BaseModel):
         if isinstance(self.mapping, str) and self.mapping not in MAPPINGS:
             raise ValueError(f"source {self.name!r}: unknown mapping {self.mapping!r}, expected "
                              f"one of {sorted(MAPPINGS)} or a field mapping")
+        if self.cron is None and self.jitter_seconds >= self.every_minutes * 60:
+            raise ValueError(f"source {self.name!r}: jitter_seconds {self.jitter_seconds:g} "
+                             f"must be shorter than the interval ({self.every_minutes:g} min)")
         if self.kind == "search" and "{keyword}" not in (self.url_template or ""):
             raise ValueError(f"source {self.name!r}: url_template needs a {{keyword}} slot")
         return self

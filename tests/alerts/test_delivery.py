@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.deadlines import report_incident
@@ -151,3 +151,28 @@ def test_an_unparseable_url_is_a_permanent_error() -> None:
     with pytest.raises(NotificationError) as info:
         AppriseTransport().send("nosuch://x", "标题", "正文")
     assert info.value.permanent
+
+
+def test_a_major_alert_is_sent_before_a_backlog_of_routine_ones(
+        factory: sessionmaker[Session], webhook: Webhook, inbox: Inbox) -> None:
+    setup = AlertSetup(roster=roster_data({name: [webhook.url(f"/{name}")]
+                                           for name in ("alice", "bob", "carol", "dan")}))
+    clock = ManualClock(T + 30 * M)
+    with session_scope(factory) as session:
+        for i in range(30):  # a backlog of 较大 alerts queued first
+            report_incident(session, title=f"某区调解委员会调解纠纷引发网民讨论（{i}）",
+                            severity=Severity.SERIOUS, t_event=T, urls=[f"https://bbs.example/{i}"],
+                            actor="alice", now=clock(), policy=DEFAULT_POLICY)
+        sweep(session, clock(), setup)
+        backlog = session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.status == "pending"))
+    assert backlog is not None and backlog >= 30
+    clock.advance(M)
+    major_id = open_major(factory, setup, clock())  # queued last, due last
+    deliver_due(factory, clock, AppriseTransport(), setup, worker="test", policy=POLICY, limit=3)
+    assert inbox.arrivals, "three notifications were due and delivered"
+    assert inbox.arrivals[0].key.startswith(f"{major_id}:graded-major:")
+    with session_scope(factory) as session:
+        routine_left = session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.status == "pending", Notification.incident_id != major_id))
+    assert routine_left is not None and routine_left >= backlog - 2

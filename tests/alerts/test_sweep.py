@@ -217,3 +217,14 @@ def test_a_reminder_caught_up_at_a_late_start_counts_its_real_time_left(session:
     note = _note(session, f"{incident.id}:statement:0:remind-60:alice")
     assert "还剩 40 分钟截止" in note.title and "剩余 40分" in note.body
     assert "60 分钟" not in note.title + note.body
+
+
+def test_a_new_major_incident_is_swept_before_a_backlog_of_lesser_ones(session: Session) -> None:
+    for i in range(6):
+        report_incident(session, title=f"某社区调解纠纷引发讨论（{i}）", severity=Severity.SERIOUS,
+                        t_event=T, urls=[f"https://bbs.example/{i}"], actor="alice", now=T + M,
+                        policy=DEFAULT_POLICY)
+    major = report(session, at=T + 2 * M)
+    result = sweep(session, T + 3 * M, SETUP, limit=2)
+    assert result.incidents == 2
+    assert any(k.startswith(f"{major.id}:graded-major:") for k in keys(session))
