@@ -116,6 +116,8 @@ class CrawlSettings(BaseModel):
     retries: int = Field(default=2, ge=0)
     retry_backoff: float = Field(default=2.0, ge=0)  # seconds before the first retry, doubling
     max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Crawl on a Scrapyd node instead of in local processes (crawler.scrapyd).
+    scrapyd_url: str | None = Field(default=None, pattern=r"^https?://")
 
     def scrapy_overrides(self) -> dict[str, object]:
         return {

@@ -133,4 +133,8 @@ def _load_source(name: str | None) -> SourceConfig:
 
     if not name:
         raise ValueError("pass the source name: scrapy crawl <spider> -a source=NAME")
+    if name.lstrip().startswith("{"):  # the whole configuration, as a Scrapyd job passes it
+        from crawler.scrapyd import source_argument
+
+        return source_argument(name)
     return configured_sources(load_config(load_settings()), [name])[0]

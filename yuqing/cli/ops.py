@@ -49,3 +49,79 @@ def restore_command(
     _show(result, "已恢复", as_json)
     if not as_json:
         console.print("下一步：yuqing audit verify 核验审计日志；yuqing init 可将旧备份升级到最新结构")
+
+
+scrapyd_app = typer.Typer(help="Scrapyd 分布式采集节点。", no_args_is_help=True)
+app.add_typer(scrapyd_app, name="scrapyd")
+
+
+def _scrapyd_url(given: str | None) -> str:
+    from crawler.service import crawl_settings
+    from yuqing.core.settings import SettingsError
+
+    if given:
+        return given
+    try:
+        configured = crawl_settings(open_context().config).scrapyd_url
+    except SettingsError as exc:
+        fail(str(exc))
+    if not configured:
+        fail("未配置 Scrapyd 节点 / no Scrapyd node: pass --url or set crawl.scrapyd_url")
+    return configured
+
+
+@scrapyd_app.command("deploy")
+def scrapyd_deploy(
+    url: str | None = typer.Option(None, "--url", help="Scrapyd 地址（默认 crawl.scrapyd_url）"),
+    version: str | None = typer.Option(None, "--version", help="版本号（默认为时间戳）"),
+) -> None:
+    """构建本项目的 egg 并部署到 Scrapyd 节点。"""
+    import tempfile
+    import time
+
+    from crawler.scrapyd import Scrapyd, ScrapydError, build_egg
+
+    node = Scrapyd(_scrapyd_url(url))
+    version = version or time.strftime("%Y%m%d%H%M%S")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            egg = build_egg(Path(tmp), version)
+            spiders = node.deploy(egg, version)
+    except ScrapydError as exc:
+        fail(str(exc))
+    console.print(f"已部署到 {node.url}：项目 yuqing 版本 {version}，爬虫 {', '.join(spiders)}",
+                  markup=False)
+
+
+@scrapyd_app.command("crawl")
+def scrapyd_crawl(
+    source: str = typer.Option(..., "--source", "-s", help="数据源名称"),
+    url: str | None = typer.Option(None, "--url", help="Scrapyd 地址（默认 crawl.scrapyd_url）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    """在 Scrapyd 节点上采集一个数据源，等待结束（超过时限则取消）。"""
+    from crawler.schedule import time_limit
+    from crawler.scrapyd import Scrapyd, ScrapydError
+    from crawler.service import configured_sources, crawl_settings
+    from yuqing.core.settings import SettingsError
+
+    ctx = open_context()
+    node = Scrapyd(_scrapyd_url(url))
+    try:
+        [config] = configured_sources(ctx.config, [source])
+    except SettingsError as exc:
+        fail(str(exc))
+    try:
+        outcome = node.crawl(config, ctx.settings.database_url,
+                             time_limit=time_limit(config).total_seconds(),
+                             settings=crawl_settings(ctx.config).scrapy_overrides())
+    except ScrapydError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"job": outcome.job, "state": outcome.state,
+                    "seconds": round(outcome.seconds, 1)})
+    else:
+        console.print(f"Scrapyd 任务 {outcome.job}：{outcome.state}（{outcome.seconds:.1f} 秒）",
+                      markup=False)
+    if outcome.state != "finished":
+        raise typer.Exit(1)
