@@ -249,3 +249,43 @@ def test_two_schedulers_on_one_postgresql_never_deliver_a_step_twice(timeline: T
             daemon.stop()
     check_arrivals(timeline)
     assert set(timeline.inbox.keys()) == set(timeline.expected)
+
+
+def _wait_for_log(daemon: Daemon, text: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in daemon.log_tail():
+        assert time.monotonic() < deadline, f"daemon {daemon.name} never logged {text!r}: " \
+                                            f"{daemon.log_tail()}"
+        time.sleep(0.02)  # polling a subprocess's log, not waiting for the clock
+
+
+@pytest.mark.postgres
+def test_a_standby_takes_over_a_killed_scheduler_and_sends_the_step_due_meanwhile_once(
+        timeline: Timeline) -> None:
+    active, standby = Daemon(timeline.workdir, timeline.env(), name="a"), \
+        Daemon(timeline.workdir, timeline.env(), name="b")
+    active.start()
+    try:
+        active.wait_caught_up(REPORTED)
+        standby.start()
+        _wait_for_log(standby, "standing by: another scheduler is active")
+        step_at = sorted(at for at in set(timeline.expected.values()) if at > REPORTED)[0]
+        timeline.set_clock(step_at - timedelta(seconds=1))
+        active.wait_caught_up(step_at - timedelta(seconds=1))
+        before = set(timeline.inbox.keys())
+        assert before == {k for k, at in timeline.expected.items() if at < step_at}
+
+        active.kill()  # SIGKILL: its advisory lock goes with its connection
+        killed = time.monotonic()
+        timeline.set_clock(step_at)  # the step falls due while nobody is active
+        _wait_for_log(standby, "taking over as the active scheduler", timeout=30)
+        took = time.monotonic() - killed
+        standby.wait_caught_up(step_at)
+    finally:
+        active.stop()
+        standby.stop()
+    keys = timeline.inbox.keys()
+    due = sorted(k for k, at in timeline.expected.items() if at <= step_at)
+    assert sorted(keys) == due, "each step due by now arrived exactly once"
+    assert took < 30
+    print(f"takeover after SIGKILL: {took:.1f} s")
