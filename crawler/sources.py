@@ -116,6 +116,9 @@ class CrawlSettings(BaseModel):
     retries: int = Field(default=2, ge=0)
     retry_backoff: float = Field(default=2.0, ge=0)  # seconds before the first retry, doubling
     max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Raw page snapshots older than this are dropped by `yuqing run` (crawler.retention);
+    # None keeps them all.
+    keep_snapshots_days: float | None = Field(default=180, gt=0)
     # Crawl on a Scrapyd node instead of in local processes (crawler.scrapyd).
     scrapyd_url: str | None = Field(default=None, pattern=r"^https?://")
 
