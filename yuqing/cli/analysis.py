@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import typer
 
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, local_time, open_context, print_json, typed_config
 from yuqing.core.db import session_scope
 from yuqing.core.settings import SettingsError
 
@@ -60,12 +60,12 @@ def analyse(
     now: str | None = typer.Option(None, "--now", help="以此时间为研判时间（补录、演练）"),
 ) -> None:
     """研判未处理的文档：归并为事件、定级，并为新事件或升级事件启动时限。"""
-    from alerts.intake import analyse_and_start_clocks
-    from yuqing.cli.alerts import _setup, _time
+    from yuqing.services.analyse import analyse_pending
 
     ctx = open_context()
+    at = local_time(now, ctx)
     with session_scope(ctx.sessions) as session:
-        result = analyse_and_start_clocks(session, _setup(ctx), _time(now, ctx))
+        result = analyse_pending(session, typed_config(ctx).alerts, at)
     if as_json:
         print_json(result.__dict__)
         return
@@ -125,16 +125,10 @@ def model_evaluate(
 @schemes_app.command("test")
 def schemes_test(text: str = typer.Argument(..., help="要检测的文本")) -> None:
     """显示文本命中的监测方案及命中词。"""
-    from analysis.schemes import SchemeSet, SchemesSection, default_scheme_set
+    from analysis.schemes import SchemeSet
     from analysis.text import normalise
-    from yuqing.core.settings import section
 
-    ctx = open_context()
-    try:
-        configured = section(ctx.config, "schemes", SchemesSection, ctx.config.schemes).root
-    except SettingsError as exc:
-        fail(str(exc))
-    schemes = SchemeSet(configured) if configured else default_scheme_set()
+    schemes = SchemeSet(typed_config(open_context()).schemes)
     matches = schemes.match(normalise(text), normalised=True)
     print_json([{"scheme": m.scheme, "words": m.words} for m in matches])
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from yuqing.cli.alerts import _time
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, local_time, open_context, print_json
 from yuqing.core.clock import to_local
 from yuqing.context import AppContext
 from yuqing.core.db import session_scope
@@ -42,7 +41,7 @@ def _calendar(paths: list[Path]) -> ChineseWorkCalendar:
 
 
 def _today(ctx: AppContext, now: str | None) -> date:
-    return to_local(_time(now, ctx), ctx.settings.tz).date()
+    return to_local(local_time(now, ctx), ctx.settings.tz).date()
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -80,7 +79,7 @@ def report(
     except (ValueError, ReportError) as exc:
         fail(f"参数错误 / {exc}")
     with session_scope(ctx.sessions) as session:
-        built = build_report(session, period, now=_time(now, ctx), sections=owners)
+        built = build_report(session, period, now=local_time(now, ctx), sections=owners)
     _write(out, render(built, fmt, ctx.settings.dashboard_url or ""))
     rate = built.overall.on_time_rate
     shown = "—" if rate is None else f"{rate * 100:.1f}%"
