@@ -81,20 +81,16 @@ def model_train(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
 ) -> None:
     """训练新模型（真实语料训练部分按事件分折交叉验证，留出集只评估）；不劣于当前模型时启用。"""
-    from analysis.feedback import export_feedback
-    from analysis.real_corpus import CorpusError
+    from analysis.real_corpus import CORPUS_DIR, CorpusError
     from analysis.scorecard import training_summary
-    from analysis.real_corpus import CORPUS_DIR
-    from analysis.train import train_model
+    from yuqing.services.model import retrain
 
     ctx = open_context()
-    corpus = data or CORPUS_DIR
-    with session_scope(ctx.sessions) as session:
-        exported = export_feedback(session, corpus)
     try:
-        report = train_model(corpus, force=force, now=ctx.clock())
+        done = retrain(ctx.sessions, data or CORPUS_DIR, force=force, now=ctx.clock())
     except CorpusError as exc:
         fail(f"无法训练 / cannot train: {exc}")
+    report, exported = done.report, done.feedback_items
     if as_json:
         print_json({**report, "feedback_items": exported})
         return
