@@ -28,6 +28,7 @@ from alerts.roster import Roster, current_roster
 from alerts.sweep import AlertSetup, enqueue, undelivered
 from alerts.transports import NotificationError, Transport
 from analysis.models import Incident, Severity
+from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
 
 
@@ -46,18 +47,38 @@ class DeliveryStats:
     gave_up: int = 0
 
 
-def recover_interrupted(session: Session, now: datetime) -> int:
-    """Rows left ``sending`` by a dead process: outcome unknown, never sent again."""
+def recover_interrupted(session: Session, now: datetime, setup: AlertSetup | None = None) -> int:
+    """Rows left ``sending`` by a dead process: outcome unknown, never sent again. With
+    ``setup``, the admin is told of each one, once (the outbox key holds the row's id): the
+    recipient may or may not have the message, and a person must find out."""
     session.execute(update(DeliveryAttempt).where(DeliveryAttempt.status == "sending")
                     .values(status="unknown", finished_at=now,
                             error="进程在发送中途退出 / process died while sending")
                     .execution_options(synchronize_session=False))
-    result = session.execute(update(Notification).where(Notification.status == "sending")
-                             .values(status="unknown", next_attempt_at=None,
-                                     error="发送结果未知（进程中断），为避免重复不再重发 / "
-                                           "outcome unknown after a crash; not resent")
-                             .execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    lost = list(session.scalars(select(Notification).where(Notification.status == "sending")))
+    for note in lost:
+        note.status, note.next_attempt_at = "unknown", None
+        note.error = "发送结果未知（进程中断），为避免重复不再重发 / outcome unknown after a crash; not resent"
+    session.flush()
+    if setup is not None:
+        roster = current_roster(session, setup.roster)
+        for note in lost:
+            if note.kind != "delivery_unknown":  # a lost notice about a lost notice stops here
+                _report_unknown(session, roster, note, now, setup)
+    return len(lost)
+
+
+def _report_unknown(session: Session, roster: Roster, note: Notification, now: datetime,
+                    setup: AlertSetup) -> int:
+    about = f"事件 #{note.incident_id} 的" if note.incident_id is not None else ""
+    return enqueue(session, roster, key=f"delivery-unknown:{note.id}:{roster.admin or '-'}",
+                   recipient=roster.admin, incident_id=None, deadline_id=None,
+                   step="delivery-unknown", kind="delivery_unknown", level=0,
+                   title="【通知结果未知】", scheduled_at=now, now=now,
+                   body=f"{about}通知「{note.title}」（编号 {note.id}，接收人 {note.recipient}，"
+                        f"渠道 {short_channel(note.channel)}）发送时进程中断，无法确认对方是否收到；"
+                        f"为避免重复，系统不会重发。请核实对方是否收到，必要时另行通知。\n"
+                        f"中断发现时间：{format_local(now, setup.tz)}")
 
 
 # Most urgent first, so a 重大 alert never waits behind a burst of routine ones: 特别重大, 重大,

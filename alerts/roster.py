@@ -234,11 +234,11 @@ def display_name(roster: Roster, key: str | None) -> str:
     return person.name if person is not None else (key or "")
 
 
-def resolve_person(session: Session, given: str, configured: dict[str, Any] | None) -> str | None:
+def resolve_person(session: Session, given: str, configured: Roster | None) -> str | None:
     """The roster key or user name that ``given`` names: a key of the roster in force or of the
     config's roster, an active user, or the unique roster person with that name (张三). None:
     nobody; until one identity exists, an acknowledgement must come from one of these."""
-    rosters = (current_roster(session, configured), parse_roster(configured or {}))
+    rosters = (current_roster(session, configured), configured or Roster())
     if any(given in roster.people for roster in rosters):
         return given
     user = find_user(session, given)
@@ -248,10 +248,24 @@ def resolve_person(session: Session, given: str, configured: dict[str, Any] | No
     return named.pop() if len(named) == 1 else None
 
 
-def current_roster(session: Session, configured: dict[str, Any] | None) -> Roster:
-    """The newest imported roster, else the config section (validated), else an empty one."""
+def current_roster(session: Session, configured: Roster | None) -> Roster:
+    """The newest imported roster, else the config section (validated at start-up), else an
+    empty one. An import is validated once per process (cached by its id), not per sweep."""
     latest = session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc())
                              .limit(1)).first()
     if latest is not None:
-        return parse_roster(latest.data)
-    return parse_roster(configured or {})
+        return _imported(latest.data)
+    return configured or Roster()
+
+
+_LAST_IMPORT: list[tuple[Any, Roster]] = []  # the last imported roster validated, with its data
+
+
+def _imported(data: Any) -> Roster:
+    # Validating a roster costs far more than comparing its data: an unchanged import (every
+    # sweep reads the same one) is validated once.
+    if _LAST_IMPORT and _LAST_IMPORT[0][0] == data:
+        return _LAST_IMPORT[0][1]
+    roster = parse_roster(data)
+    _LAST_IMPORT[:] = [(data, roster)]
+    return roster

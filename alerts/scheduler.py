@@ -113,6 +113,7 @@ class AlertDaemon:
     elect: bool = True
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     on_tick: Callable[[TickResult], None] | None = None
+    on_active: Callable[[], None] | None = None  # once elected: what only the active one runs
     scheduler: BackgroundScheduler = field(init=False)
     wake: threading.Event = field(default_factory=threading.Event, init=False)
 
@@ -180,12 +181,15 @@ class AlertDaemon:
             if tries:
                 log.info("taking over as the active scheduler")
             with session_scope(self.factory) as session:
-                lost = recover_interrupted(session, self.clock())
+                lost = recover_interrupted(session, self.clock(), self.setup)
             if lost:
-                log.warning("%d deliveries were interrupted by a crash; marked unknown", lost)
+                log.warning("%d deliveries were interrupted by a crash; marked unknown and "
+                            "reported to the admin", lost)
         jobs = self.reconcile()
         self.scheduler.start()
         log.info("alert scheduler started with %d jobs", jobs)
+        if self.on_active is not None:
+            self.on_active()
         return election
 
     def _tick_safely(self) -> None:

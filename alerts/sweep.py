@@ -37,7 +37,7 @@ from alerts.models import (Acknowledgement, ClockState, Deadline, EscalationCaus
                            Notification)
 from alerts.policy import DEFAULT_POLICY, Policy
 from alerts.roster import (Roster, Rung, chain, current_roster, display_name, gap_around,
-                           leader_for_gap, resolve_person)
+                           leader_for_gap, parse_roster, resolve_person)
 from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
 from yuqing.core import audit
@@ -51,9 +51,14 @@ class AlertSetup:
     """What the alert services need from settings and config (read once at the entry point)."""
 
     policy: Policy = DEFAULT_POLICY  # for incidents opened without a policy snapshot
-    roster: dict[str, Any] = field(default_factory=dict)  # the config's roster section
+    roster: Roster = field(default_factory=Roster)  # the config's roster section
     dashboard_url: str | None = None  # alerts link to it only when one is configured
     tz: ZoneInfo = SHANGHAI
+
+    def __post_init__(self) -> None:
+        # Validated once here, never per sweep; a mapping (tests, benchmarks) is parsed now.
+        if not isinstance(self.roster, Roster):
+            object.__setattr__(self, "roster", parse_roster(self.roster))
 
 
 @dataclass
@@ -347,7 +352,7 @@ class Acknowledged:
 
 
 def acknowledge(session: Session, incident_id: int, user: str, now: datetime,
-                configured_roster: dict[str, Any] | None) -> Acknowledged:
+                configured_roster: Roster | None) -> Acknowledged:
     """``user`` acknowledges the incident: no step of it escalates for lack of acknowledgement
     any more, later steps go to them, and overdue repeats of clocks already overdue stop (an
     overdue legal clock still escalates). ``user`` must name a roster person or a user

@@ -43,7 +43,8 @@ class Classification(Base):
     __tablename__ = "classifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    # One per document (unique): two schedulers racing on one database cannot both classify it.
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True, unique=True)
     model_version: Mapped[str] = mapped_column(String(64))
     topic: Mapped[str] = mapped_column(String(32))
     sensitive: Mapped[bool] = mapped_column(Boolean)

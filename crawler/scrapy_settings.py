@@ -29,3 +29,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SourceTimeoutMiddleware": 340,
     "crawler.middlewares.RetryBackoffMiddleware": 345,
 }
+# `scrapy crawl <spider> -a source=NAME` reads its source through the application's config
+# (named here, so that the crawler imports nothing from the layers above it)
+YUQING_SOURCE_LOADER = "yuqing.services.config.source_for_scrapy"

@@ -1,4 +1,5 @@
-"""The crawler's service API for the CLI and the daemon."""
+"""The crawler's queries for the application services: stored URLs and source health (the
+config's sources are validated once, in ``yuqing.services.config``)."""
 
 from __future__ import annotations
 
@@ -11,25 +12,6 @@ from sqlalchemy.orm import Session
 
 from crawler.health import failure_limit, is_healthy
 from crawler.models import Document, Source
-from crawler.sources import CrawlSettings, SourceConfig, SourcesSection
-from yuqing.core.settings import AppConfig, SettingsError, section
-
-
-def configured_sources(config: AppConfig, names: list[str] | None = None) -> list[SourceConfig]:
-    """The validated sources of the config, optionally only those named (unknown names fail)."""
-    sources = section(config, "sources", SourcesSection, {"sources": config.sources}).sources
-    if not names:
-        return sources
-    by_name = {s.name: s for s in sources}
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise SettingsError(f"未知数据源 / unknown source(s): {', '.join(missing)} "
-                            f"(configured: {', '.join(by_name) or 'none'})")
-    return [by_name[n] for n in names]
-
-
-def crawl_settings(config: AppConfig) -> CrawlSettings:
-    return section(config, "crawl", CrawlSettings, config.crawl)
 
 
 def stored_urls(session: Session, names: list[str]) -> dict[str, frozenset[str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -130,3 +132,40 @@ def run_cli(tmp_path: Path) -> Callable[..., CliResult]:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+# Tests that read ../shared/data are marked ``shared_data``, found from their code: the test,
+# its fixtures and the helpers of its module they call, for a use of ``tests.shared_data`` or
+# of the real corpus. `.ci/run` runs them with an empty data folder (`-m shared_data`) to prove
+# that each skips with its reason instead of failing in a clone without the data.
+_SHARED_USES = re.compile(r"\b(require_shared|shared_data_dir|real_corpus|load_real)\w*")
+_CALLS = re.compile(r"\b([A-Za-z_]\w*)\(")
+
+
+def _reads_shared(func: object, module: object, seen: set[str], depth: int = 0) -> bool:
+    try:
+        source = inspect.getsource(func)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return False
+    if _SHARED_USES.search(source):
+        return True
+    if depth >= 3:
+        return False
+    for name in set(_CALLS.findall(source)) - seen:
+        seen.add(name)
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper) and helper.__module__ == getattr(module, "__name__", None):
+            if _reads_shared(helper, module, seen, depth + 1):
+                return True
+    return False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        module = item.module
+        funcs = [item.function] + [d.func for defs in item._fixtureinfo.name2fixturedefs.values()
+                                   for d in defs if d.baseid != ""]
+        if any(_reads_shared(f, module, set()) for f in funcs):
+            item.add_marker(pytest.mark.shared_data)

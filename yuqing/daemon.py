@@ -1,52 +1,53 @@
-"""The crawl side of ``yuqing run``: each source on its own schedule, never overlapping.
+"""``yuqing run``: the alert scheduler and the scheduled crawls in one process.
 
-A crawl runs as a ``yuqing crawl --source NAME`` subprocess (Scrapy's reactor starts once per
-process, and a crashed crawl must not take the scheduler with it); after each one, ``after``
-runs the follow-up work (source health, analysis, clocks) and wakes the alert loop.
-
-A crawl child dies with the daemon, even a SIGKILLed one: the child asks Linux for SIGKILL when
-its parent ends (``prctl(PR_SET_PDEATHSIG)``) and, as a fallback elsewhere, watches that its
-parent is still the one that started it. Across processes (a restarted daemon, ``yuqing crawl``
-by hand) the crawl lease of each source (``crawler.lease``) keeps one crawl of a source at a time.
+Only the elected scheduler works: a standby waits for the election and does nothing else, and
+the crawl jobs start once this process is the active one. Each crawl is the crawl service's
+isolated child (``services.crawl.crawl_isolated``); after it, the after-crawl pipeline
+(``services.analyse.after_crawl``) reports blind sources, analyses and wakes the alert loop.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError, OperationalError
+
 from yuqing.core.clock import SHANGHAI
+from yuqing.core.db import session_scope
+from yuqing.services.crawl import CRAWL_TIMEOUT_SECONDS, crawl_isolated
 
 if TYPE_CHECKING:
+    from alerts.scheduler import AlertDaemon, TickResult
     from crawler.sources import SourceConfig
+    from yuqing.context import AppContext
 
 log = logging.getLogger(__name__)
 
-CRAWL_TIMEOUT_SECONDS = 30 * 60
 STOP_GRACE_SECONDS = 5.0  # a stopping crawl's time to store what it fetched
-PARENT_ENV = "YUQING_PARENT_PID"  # set for a crawl child: the daemon's pid
-BUSY_EXIT = 3  # `yuqing crawl` exit status when a source is being crawled by another process
-PR_SET_PDEATHSIG = 1
-WATCH_SECONDS = 1.0
 
 
 class CrawlJobs:
+    """Each source on its own schedule, never overlapping; ``after`` follows every crawl."""
+
     def __init__(self, sources: Sequence[SourceConfig], after: Callable[[str], None],
-                 now: Callable[[], datetime], env: dict[str, str] | None = None) -> None:
+                 now: Callable[[], datetime], env: dict[str, str] | None = None,
+                 timeout: float = CRAWL_TIMEOUT_SECONDS) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.sources = [s for s in sources if s.kind != "import"]
         self.after = after
         self.now = now
         self.env = env
+        self.timeout = timeout
         self.children: dict[str, subprocess.Popen[str]] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -61,6 +62,7 @@ class CrawlJobs:
                                    minutes=source.every_minutes, id=f"crawl-{source.name}",
                                    next_run_time=self.now(), replace_existing=True)
         self.scheduler.start()
+        log.info("crawling %d sources on their schedules", len(self.sources))
         return len(self.sources)
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
@@ -85,60 +87,112 @@ class CrawlJobs:
     def crawl(self, name: str) -> None:
         if self.stopping.is_set():
             return
-        code = self._run_child(name)
-        if self.stopping.is_set():
-            return  # stopped on purpose: the next start crawls again
-        if code == BUSY_EXIT:
-            log.info("crawl of %s skipped: another process is crawling it", name)
-            return
-        self.after(name)
 
-    def _run_child(self, name: str) -> int | None:
-        command = [sys.executable, "-m", "yuqing.cli", "crawl", "--source", name, "--json"]
-        env = {**(self.env if self.env is not None else os.environ), PARENT_ENV: str(os.getpid())}
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
-        with self.lock:
-            self.children[name] = proc
+        def started(proc: subprocess.Popen[str]) -> None:
+            with self.lock:
+                self.children[name] = proc
+
         try:
-            _, err = proc.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            log.error("crawl of %s exceeded %d s and was stopped", name, CRAWL_TIMEOUT_SECONDS)
-            return None
+            done = crawl_isolated(name, env=self.env, timeout=self.timeout, started=started)
         finally:
             with self.lock:
                 self.children.pop(name, None)
-        if proc.returncode not in (0, BUSY_EXIT) and not self.stopping.is_set():
-            log.error("crawl of %s failed (exit %d): %s", name, proc.returncode,
-                      err.strip()[-500:])
-        return proc.returncode
+        if self.stopping.is_set():
+            return  # stopped on purpose: the next start crawls again
+        if done.busy:
+            log.info("crawl of %s skipped: another process is crawling it", name)
+            return
+        if done.code != 0:
+            log.error("crawl of %s failed (exit %s): %s", name, done.code, done.error)
+        self.after(name)
 
 
-def follow_parent() -> None:
-    """In a crawl child of the daemon (``YUQING_PARENT_PID`` set): end when the daemon ends,
-    however it ends. Elsewhere nothing happens."""
-    wanted = os.environ.get(PARENT_ENV, "")
-    if not wanted.isdigit():
-        return
-    parent = int(wanted)
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    # The daemon may have died before prctl took effect; and where prctl is missing, a watcher
-    # notices that the process was handed to another parent.
-    _die_if_orphaned(parent)
-    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
-                     daemon=True).start()
+@dataclass
+class RunOptions:
+    clock_file: Path | None = None  # the time read from a file (simulations, tests)
+    heartbeat: Path | None = None  # written with the time of each finished tick
+    poll: float = 15.0
+    elect: bool = True
+    worker: str | None = None
+    crawl: bool = True
 
 
-def _die_if_orphaned(parent: int) -> None:
-    if os.getppid() != parent:
-        os.kill(os.getpid(), signal.SIGKILL)
+def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = None) -> None:
+    """The daemon until ``stop`` is set (SIGTERM/SIGINT set it): wait to be elected, then
+    crawl, analyse, run the clocks and send."""
+    from alerts.scheduler import AlertDaemon, file_clock
+    from alerts.transports.apprise_transport import AppriseTransport
+
+    config = ctx.typed  # validated once; every tick and crawl uses these objects
+    setup = config.alerts
+    stop = stop or threading.Event()
+    daemon = AlertDaemon(ctx.sessions, setup,
+                         file_clock(options.clock_file) if options.clock_file else ctx.clock,
+                         AppriseTransport(), worker=options.worker or f"pid-{os.getpid()}",
+                         poll_seconds=options.poll, elect=options.elect,
+                         on_tick=_heartbeat(options.heartbeat))
+    _stop_on_signals(stop, daemon.wake)
+    jobs = _crawl_jobs(ctx, daemon) if options.crawl and config.crawlable else None
+
+    def active() -> None:  # elected: only now does this process crawl, analyse and send
+        _warn_without_admin(ctx, daemon)
+        if jobs is not None:
+            jobs.start()
+
+    daemon.on_active = active
+    try:
+        daemon.run(stop)
+    finally:
+        if jobs is not None:
+            jobs.stop()
+        log.info("stopped")
 
 
-def _watch_parent(parent: int) -> None:
-    stop = threading.Event()
-    while not stop.wait(WATCH_SECONDS):
-        _die_if_orphaned(parent)
+def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs:
+    from yuqing.services.analyse import after_crawl
+
+    def after(name: str) -> None:
+        try:  # on the daemon's clock, like its ticks (a simulated one under --clock-file)
+            after_crawl(ctx.sessions, daemon.setup, daemon.clock(), wake=daemon.wake.set)
+        except (OperationalError, IntegrityError) as exc:
+            # Rolled back whole; the documents stay pending and the next run picks them up.
+            log.warning("analysis after crawling %s failed, will retry: %s", name,
+                        str(exc).splitlines()[0])
+
+    return CrawlJobs(ctx.typed.crawlable, after, ctx.clock)
+
+
+def _heartbeat(path: Path | None) -> Callable[[TickResult], None] | None:
+    if path is None:
+        return None
+
+    def beat(tick: TickResult) -> None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(tick.now.isoformat(), encoding="utf-8")
+        tmp.replace(path)
+    return beat
+
+
+def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
+    """SIGTERM/SIGINT: take no more work; the unit of work under way finishes and commits."""
+    def handle(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping (finishing the current unit of work)",
+                 signal.Signals(signum).name)
+        stop.set()
+        wake.set()  # the loop waits on this, not on ``stop``
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _warn_without_admin(ctx: AppContext, daemon: AlertDaemon) -> None:
+    """The admin receives source-down, channel-failure and unknown-delivery alerts: say so
+    when the roster in force names none."""
+    from alerts.roster import current_roster
+
+    with session_scope(ctx.sessions, readonly=True) as session:
+        roster = current_roster(session, daemon.setup.roster)
+    if roster.admin is None:
+        log.warning("the roster in force names no admin: source-down, channel-failure and "
+                    "unknown-delivery alerts have no recipient (set roster.admin, or import a "
+                    "roster with an admin)")

@@ -1,5 +1,5 @@
 """The walking skeleton: local source → crawl → documents → classification → incident →
-deadlines → console notification. Each step calls the owning package's service."""
+deadlines → console notification. Each step calls the application service the daemon uses."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.console import render_alert
-from alerts.intake import analyse_and_start_clocks
 from alerts.models import Deadline
 from alerts.sweep import AlertSetup
 from analysis.models import Classification, Incident, IncidentDocument
 from crawler.models import Document
-from crawler.runner import SourceRun, run_crawl
-from crawler.sources import Selectors, SourceConfig
+from crawler.runner import SourceRun
+from crawler.sources import CrawlSettings, Selectors, SourceConfig
 from yuqing.core.clock import Clock
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 from yuqing.demo_server import DemoSite
 from yuqing.core.migrate import upgrade
 from yuqing.core.settings import Settings
+from yuqing.services.analyse import analyse_pending
+from yuqing.services.crawl import crawl_sources
 
 DEMO_DB = Path("var/demo.db")
 
@@ -53,10 +54,11 @@ def run_demo(settings: Settings, clock: Clock, db_path: Path = DEMO_DB) -> DemoR
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db_path}"
     upgrade(url)
-    with DemoSite(clock()) as site:
-        crawl = run_crawl(url, [demo_source(site.base_url)], {"AUTOTHROTTLE_ENABLED": False})
-    result = DemoResult(database_url=url, crawl=crawl)
     sessions = make_sessionmaker(make_engine(url))
+    with DemoSite(clock()) as site:
+        crawl = crawl_sources(sessions, url, [demo_source(site.base_url)],
+                              CrawlSettings(autothrottle=False), clock=clock)
+    result = DemoResult(database_url=url, crawl=crawl.runs)
     with session_scope(sessions) as session:
         analyse(session, result, clock(), settings)
     return result
@@ -65,7 +67,7 @@ def run_demo(settings: Settings, clock: Clock, db_path: Path = DEMO_DB) -> DemoR
 def analyse(session: Session, result: DemoResult, now: datetime, settings: Settings) -> None:
     """The real analysis and alert intake on what was crawled, then the first notification."""
     setup = AlertSetup(dashboard_url=settings.dashboard_url, tz=settings.tz)
-    intake = analyse_and_start_clocks(session, setup, now)
+    intake = analyse_pending(session, setup, now)
     result.documents = list(session.scalars(select(Document).order_by(Document.published_at)))
     result.classifications = list(session.scalars(select(Classification)))
     for incident_id in intake.opened:

@@ -55,14 +55,17 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, source: SourceConfig | str | None = None,
                  known_urls: frozenset[str] = frozenset(), **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(source, str) or source is None:
-            source = _load_source(source)
-        self.source = source
+        if isinstance(source, SourceConfig):
+            self.source = source
+        self.source_name = source if isinstance(source, str) else None
         self.known_urls = known_urls
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, SourceSpider)
+        if not hasattr(spider, "source"):  # `scrapy crawl <spider> -a source=NAME`
+            spider.source = _load_source(crawler.settings, spider.source_name)
         # A bug in a callback is an error of this run too, not only a log line.
         crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
         return spider
@@ -126,10 +129,11 @@ def describe_failure(failure: Failure) -> str:
     return f"{status}{kind}: {failure.getErrorMessage()}{where}"[:500]
 
 
-def _load_source(name: str | None) -> SourceConfig:
-    # Only for `scrapy crawl <spider> -a source=NAME`; yuqing's own runner passes the config.
-    from crawler.service import configured_sources
-    from yuqing.core.settings import load_config, load_settings
+def _load_source(settings: BaseSettings, name: str | None) -> SourceConfig:
+    """Only for ``scrapy crawl <spider> -a source=NAME`` (yuqing's own runner passes the
+    source): the loader the settings name (``YUQING_SOURCE_LOADER``) reads the config as
+    ``yuqing crawl`` does, search sources with their scheme's queries included."""
+    from scrapy.utils.misc import load_object
 
     if not name:
         raise ValueError("pass the source name: scrapy crawl <spider> -a source=NAME")
@@ -137,4 +141,8 @@ def _load_source(name: str | None) -> SourceConfig:
         from crawler.scrapyd import source_argument
 
         return source_argument(name)
-    return configured_sources(load_config(load_settings()), [name])[0]
+    loader = load_object(settings.get("YUQING_SOURCE_LOADER"))
+    source = loader(name)
+    if not isinstance(source, SourceConfig):
+        raise TypeError(f"YUQING_SOURCE_LOADER returned {type(source).__name__}, not a source")
+    return source

@@ -137,6 +137,13 @@ def test_ack_is_audited_and_listed(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("ack", str(incident_id), "--by", "zhangsan", "--json", env=env)
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["by"] == "zhangsan"
+    assert acks(tmp_path) == [("zhangsan",), ("audit",)]
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.connect() as conn:
+        audited = conn.execute(text("select actor, object_id from audit_events "
+                                    "where action = 'alert.ack'")).one()
+    engine.dispose()
+    assert tuple(audited) == ("zhangsan", str(incident_id))  # the log names who acknowledged
     assert run_cli("audit", "verify").code == 0
     missing = run_cli("ack", "999", "--by", "zhangsan", env=env)
     assert missing.code == 2 and "事件不存在" in missing.stderr

@@ -138,6 +138,29 @@ def test_a_delivery_interrupted_by_a_crash_is_marked_unknown_and_not_resent(
         assert session.scalars(select(Notification.status)).one() == "unknown"
 
 
+def test_a_delivery_of_unknown_outcome_is_reported_to_the_admin_once(
+        factory: sessionmaker[Session], webhook: Webhook, inbox: Inbox) -> None:
+    setup = AlertSetup(roster=roster_data({"alice": [webhook.url("/alice")], "bob": [],
+                                           "carol": [], "dan": [webhook.url("/dan")]}))
+    clock = ManualClock(T + 30 * M)
+    incident_id = open_major(factory, setup, clock())
+    with session_scope(factory) as session:  # as if a process claimed it and died
+        note = session.scalars(select(Notification)).one()
+        note.status, note.next_attempt_at = "sending", None
+        lost_id = note.id
+    with session_scope(factory) as session:
+        assert recover_interrupted(session, clock(), setup) == 1
+    with session_scope(factory) as session:  # a second leader finds nothing more to report
+        assert recover_interrupted(session, clock(), setup) == 0
+    deliver(factory, setup, clock)
+    [arrival] = inbox.arrivals
+    assert arrival.channel == "/dan" and arrival.title == "【通知结果未知】"
+    assert f"事件 #{incident_id} 的通知" in arrival.body and f"编号 {lost_id}" in arrival.body
+    assert "无法确认对方是否收到" in arrival.body and "不会重发" in arrival.body
+    with session_scope(factory) as session:
+        assert session.get_one(Notification, lost_id).status == "unknown"
+
+
 @pytest.mark.parametrize("url", [
     "dingtalk://abcdefghijklmn1234/", "wecombot://0123456789abcdef", "feishu://abcdefghijklmnop",
     "mailto://user:secret@mail.example.gov.cn?to=duty@example.gov.cn",

@@ -310,3 +310,18 @@ def test_scrapy_crawl_works_for_scrapy_users(crawl: Crawl) -> None:
 def test_a_search_source_can_take_its_queries_from_a_keyword_scheme(crawl: Crawl) -> None:
     assert "法考 泄题" in SCHEME_QUERIES and "司法考试 作弊" in SCHEME_QUERIES
     assert len(set(SCHEME_QUERIES)) == len(SCHEME_QUERIES) // 2  # the same queries in both runs
+
+
+def test_scrapy_crawl_asks_a_scheme_driven_search_the_same_queries_as_yuqing_crawl(
+        crawl: Crawl) -> None:
+    asked_by_yuqing = sorted(set(SCHEME_QUERIES))
+    env = {**crawl.env, "SCRAPY_SETTINGS_MODULE": "crawler.scrapy_settings",
+           "YUQING_DATABASE_URL": f"sqlite:///{crawl.workdir / 'scrapy-search.db'}"}
+    assert _cli(env, crawl.workdir, "init").returncode == 0
+    SCHEME_QUERIES.clear()
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "search", "-a",
+                           "source=search_scheme"], capture_output=True, text=True, env=env,
+                          cwd=crawl.workdir, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "法考 泄题" in SCHEME_QUERIES
+    assert sorted(SCHEME_QUERIES) == asked_by_yuqing  # each once, none missing or extra

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from alerts.deadlines import change_severity, record_publication, report_incident, sync_incident
 from alerts.models import ClockKind
 from alerts.policy import DEFAULT_POLICY
+from alerts.roster import parse_roster
 from alerts.sweep import acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
@@ -40,7 +41,7 @@ PRESS_URL = "https://sfj.example.gov.cn/xwfb/20261103/fabuhui.html"
 RESPONSE_URL = "https://sfj.example.gov.cn/hygq/20261111/huiying.html"
 FIRST_POST_URL = "https://bbs.example.com/thread/88231"
 SECTIONS = {"exam": "法律职业资格管理处", "legal_aid": "公共法律服务处"}
-ROSTER = {"people": {"alice": {"name": "值班员甲", "section": "办公室"}}}
+ROSTER = parse_roster({"people": {"alice": {"name": "值班员甲", "section": "办公室"}}})
 
 
 def bj(month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import inspect
+from datetime import datetime, timezone
 
-from yuqing.core.db import make_engine
-from yuqing.core.migrate import check, upgrade
+import pytest
+from alembic import command
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from analysis.models import Classification, Incident
+from crawler.models import Document
+from responses.models import Response
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.migrate import alembic_config, check, upgrade
 from yuqing.registry import metadata
 
 
@@ -25,9 +33,80 @@ def test_upgrade_is_idempotent(sqlite_url: str) -> None:
     check(sqlite_url)
 
 
-@pytest.mark.parametrize("table", ["documents", "incidents", "deadlines", "notifications",
-                                   "audit_events", "users", "responses", "classifications"])
-def test_every_table_of_the_design_exists(db_url: str, table: str) -> None:
+def _incident(session: Session, now: datetime) -> Incident:
+    incident = Incident(title="某区司法所工作人员被指推诿群众", severity="major", detected_at=now,
+                        t0=now, t0_source="detected", created_at=now)
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def test_a_response_of_an_incident_is_stored_and_read_back(db_url: str) -> None:
+    now = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)
     engine = make_engine(db_url)
-    assert table in inspect(engine).get_table_names()
+    with session_scope(make_sessionmaker(engine)) as session:
+        incident = _incident(session, now)
+        session.add(Response(incident_id=incident.id, kind="statement", title="情况通报",
+                             body="经核查，相关情况属实，已责令整改。", created_at=now,
+                             updated_at=now))
+    with session_scope(make_sessionmaker(engine)) as session:
+        row = session.scalars(select(Response)).one()
+        assert (row.incident_id, row.kind, row.state) == (incident.id, "statement", "draft")
+        assert row.body == "经核查，相关情况属实，已责令整改。" and row.created_at == now
     engine.dispose()
+
+
+def _document(session: Session, now: datetime, n: int) -> Document:
+    doc = Document(url=f"https://bbs.example.cn/t/{n}", content_hash=f"{n:064d}",
+                   title=f"网友反映公证处排队时间过长（{n}）", content="排队三个小时仍未办理。",
+                   fetched_at=now)
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def _verdict(doc: Document, now: datetime, topic: str) -> Classification:
+    return Classification(document_id=doc.id, model_version="t", topic=topic, sensitive=True,
+                          score=0.9, severity="general", explain={}, created_at=now)
+
+
+def test_the_database_refuses_a_second_classification_of_a_document(db_url: str) -> None:
+    now = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)
+    engine = make_engine(db_url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        doc_id = _document(session, now, 1).id
+        session.add(_verdict(session.get_one(Document, doc_id), now, "notary"))
+    with pytest.raises(IntegrityError):
+        with session_scope(make_sessionmaker(engine)) as session:
+            session.add(_verdict(session.get_one(Document, doc_id), now, "lawyer"))
+    with session_scope(make_sessionmaker(engine)) as session:
+        assert session.scalars(select(Classification.topic)).all() == ["notary"]
+    engine.dispose()
+
+
+def test_the_migration_keeps_the_newest_classification_of_a_document_classified_twice(
+        sqlite_url: str) -> None:
+    command.upgrade(alembic_config(sqlite_url), "0010")
+    now = datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc)
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:  # as two schedulers left it (0010 had no constraint)
+        conn.execute(text(
+            "INSERT INTO documents (id, url, content_hash, title, content, fetched_at, platform, "
+            "reposts, comments, likes) VALUES "
+            "(1, 'https://bbs.example.cn/t/1', 'h1', '公证处排队', '排队三小时', :t, 'web', 0, 0, 0), "
+            "(2, 'https://bbs.example.cn/t/2', 'h2', '法援热线', '热线占线', :t, 'web', 0, 0, 0)"),
+            {"t": now.isoformat()})
+        for cid, doc, topic in ((1, 1, "old"), (2, 1, "new"), (3, 2, "legal_aid")):
+            conn.execute(text(
+                "INSERT INTO classifications (id, document_id, model_version, topic, sensitive, "
+                "score, severity, explain, created_at) VALUES (:i, :d, 't', :topic, 1, 0.9, "
+                "'general', '{}', :t)"), {"i": cid, "d": doc, "topic": topic, "t": now.isoformat()})
+    engine.dispose()
+    upgrade(sqlite_url)
+    check(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT document_id, topic FROM classifications "
+                                 "ORDER BY document_id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "new"), (2, "legal_aid")]

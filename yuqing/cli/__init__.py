@@ -22,10 +22,6 @@ def main() -> None:
     """Run the command; a database failure ends it with one line, not a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from yuqing.daemon import follow_parent
-
-    follow_parent()  # a crawl started by `yuqing run` ends with it
-
     try:
         app(prog_name="yuqing")
     except SQLAlchemyError as exc:

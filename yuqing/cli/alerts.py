@@ -2,70 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from yuqing.cli.app import app, console, fail, open_context, print_json, require_current_schema
-from yuqing.context import AppContext
+from yuqing.cli.app import (app, console, fail, local_time, open_context, print_json,
+                            require_current_schema, typed_config)
 from yuqing.core.db import session_scope
-
-if TYPE_CHECKING:
-    import threading
-
-    from alerts.policy import Policy
-    from alerts.scheduler import AlertDaemon
-    from alerts.sweep import AlertSetup
-    from yuqing.daemon import CrawlJobs
 
 incidents_app = typer.Typer(help="舆情事件。", no_args_is_help=True)
 roster_app = typer.Typer(help="值班表。", no_args_is_help=True)
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(roster_app, name="roster")
 
-SEVERITY_CODES = ("general", "serious", "major", "critical")
-
-
-def _time(text: str | None, ctx: AppContext) -> datetime:
-    from yuqing.core.clock import parse_local
-
-    if text is None:
-        return ctx.clock()
-    try:
-        return parse_local(text, ctx.settings.tz)
-    except ValueError as exc:
-        fail(f"时间格式错误 / {exc}")
-
-
-def _policy(ctx: AppContext) -> Policy:
-    from alerts.policy import Policy
-    from yuqing.core.settings import SettingsError, section
-
-    try:
-        return section(ctx.config, "policy", Policy, ctx.config.policy or {})
-    except SettingsError as exc:
-        fail(str(exc))
-
-
-def _setup(ctx: AppContext) -> AlertSetup:
-    from alerts.roster import Roster
-    from alerts.sweep import AlertSetup
-    from yuqing.core.settings import SettingsError, section
-
-    try:
-        section(ctx.config, "roster", Roster, ctx.config.roster or {})
-    except SettingsError as exc:
-        fail(str(exc))
-    return AlertSetup(policy=_policy(ctx), roster=dict(ctx.config.roster or {}),
-                      dashboard_url=ctx.settings.dashboard_url, tz=ctx.settings.tz)
+SEVERITY_HELP = "等级：general, serious, major, critical"
 
 
 @incidents_app.command("report")
 def incidents_report(
     title: str = typer.Option(..., "--title", help="事件标题"),
-    severity: str = typer.Option(..., "--severity", help="等级：general, serious, major, critical"),
+    severity: str = typer.Option(..., "--severity", help=SEVERITY_HELP),
     t_event: str | None = typer.Option(None, "--t-event", help="事件发生时间（无时区按北京时间）"),
     urls: list[str] = typer.Option([], "--url", help="相关链接，可重复"),
     by: str = typer.Option("cli", "--by", help="上报人"),
@@ -73,24 +29,22 @@ def incidents_report(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """人工上报舆情事件，并按时限策略开始计时。"""
-    from alerts.deadlines import report_incident
-    from analysis.models import Severity
+    from alerts.deadlines import IncidentError
+    from yuqing.services import incidents
 
-    if severity not in SEVERITY_CODES:
-        fail(f"等级无效 / unknown severity {severity!r}: expected {', '.join(SEVERITY_CODES)}")
     ctx = open_context()
-    setup = _setup(ctx)
-    when = _time(now, ctx)
-    event = _time(t_event, ctx) if t_event else None
-    with session_scope(ctx.sessions) as session:
-        incident = report_incident(session, title=title, severity=Severity(severity),
-                                   t_event=event, urls=urls, actor=by, now=when,
-                                   policy=setup.policy)
-        incident_id = incident.id
+    try:
+        grade = incidents.severity_of(severity)
+        event = local_time(t_event, ctx) if t_event else None
+        with session_scope(ctx.sessions) as session:
+            done = incidents.report(session, typed_config(ctx), title=title, severity=grade,
+                                    t_event=event, urls=urls, by=by, now=local_time(now, ctx))
+    except IncidentError as exc:
+        fail(str(exc))
     if as_json:
-        print_json({"id": incident_id})
+        print_json({"id": done.incident_id})
     else:
-        console.print(incident_id)
+        console.print(done.incident_id)
 
 
 @app.command("clocks")
@@ -108,9 +62,9 @@ def clocks(
     from yuqing.core.clock import format_local
 
     ctx = open_context()
-    at = _time(now, ctx)
+    at = local_time(now, ctx)
     with session_scope(ctx.sessions) as session:
-        lines = list_clocks(session, at, ctx.clock(), _policy(ctx))
+        lines = list_clocks(session, at, ctx.clock(), typed_config(ctx).policy)
     if as_json:
         print_json([{**line.as_json(), "t0": iso(line.t0), "due_at": iso(line.due_at),
                      "met_at": iso(line.met_at)} for line in lines])
@@ -134,13 +88,12 @@ def ack(
 ) -> None:
     """确认收到预警：该事件此后不再因未确认而升级，提醒改发确认人（超时仍升级）。"""
     from alerts.deadlines import IncidentError
-    from alerts.sweep import acknowledge
+    from yuqing.services.incidents import acknowledge
 
     ctx = open_context()
-    setup = _setup(ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            done = acknowledge(session, incident, by, ctx.clock(), setup.roster)
+            done = acknowledge(session, typed_config(ctx), incident, by=by, now=ctx.clock())
     except IncidentError as exc:
         fail(str(exc))
     if as_json:
@@ -203,10 +156,10 @@ def roster_now(
     from alerts.views import roster_now as view
 
     ctx = open_context()
-    setup = _setup(ctx)
-    at = _time(now, ctx)
+    config = typed_config(ctx)
+    at = local_time(now, ctx)
     with session_scope(ctx.sessions) as session:
-        data = view(current_roster(session, setup.roster), setup.policy, at)
+        data = view(current_roster(session, config.roster), config.policy, at)
     if as_json:
         print_json(data)
         return
@@ -232,11 +185,8 @@ def run(
 ) -> None:
     """常驻进程：定时采集、研判、时限检查、提醒、升级与通知发送。"""
     import logging
-    import os
-    import threading
 
-    from alerts.scheduler import AlertDaemon, TickResult, file_clock
-    from alerts.transports.apprise_transport import AppriseTransport
+    from yuqing import daemon
     from yuqing.cli.app import require_valid_config
 
     report = require_valid_config()  # refuse to start on anything a command would reject
@@ -244,94 +194,11 @@ def run(
     require_current_schema(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
-    log = logging.getLogger(__name__)
     for problem in report.warnings:
-        if problem.path != "roster.admin":  # judged below on the roster in force
-            log.warning("config: %s: %s", problem.path, problem.message)
-
-    def beat(tick: TickResult) -> None:
-        if heartbeat is not None:
-            tmp = heartbeat.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(tick.now.isoformat(), encoding="utf-8")
-            tmp.replace(heartbeat)
-
-    setup = _setup(ctx)
-    _warn_without_admin(ctx, setup)
-    daemon = AlertDaemon(ctx.sessions, setup,
-                         file_clock(clock_file) if clock_file else ctx.clock,
-                         AppriseTransport(), worker=worker or f"pid-{os.getpid()}",
-                         poll_seconds=poll, elect=elect, on_tick=beat)
-    stop = threading.Event()
-    _stop_on_signals(stop, daemon.wake)
-    jobs = _crawl_jobs(ctx, daemon) if crawl else None
-    if jobs is not None:
-        log.info("crawling %d sources on their schedules", jobs.start())
-    try:
-        daemon.run(stop)
-    finally:
-        if jobs is not None:
-            jobs.stop()
-        log.info("stopped")
-
-
-def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
-    """SIGTERM/SIGINT: take no more work; the unit of work under way finishes and commits."""
-    import logging
-    import signal
-
-    def handle(signum: int, _frame: object) -> None:
-        logging.getLogger(__name__).info(
-            "received %s: stopping (finishing the current unit of work)",
-            signal.Signals(signum).name)
-        stop.set()
-        wake.set()  # the loop waits on this, not on ``stop``
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-
-
-def _warn_without_admin(ctx: AppContext, setup: AlertSetup) -> None:
-    """The admin receives source-down and channel-failure alerts: say so when there is none."""
-    import logging
-
-    from alerts.roster import current_roster
-
-    with session_scope(ctx.sessions, readonly=True) as session:
-        roster = current_roster(session, setup.roster)
-    if roster.admin is None:
-        logging.getLogger(__name__).warning(
-            "the roster in force names no admin: source-down and channel-failure alerts have "
-            "no recipient (set roster.admin, or import a roster with an admin)")
-
-
-def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs | None:
-    """Scheduled crawls; after each, blind sources are reported, new documents analysed (new
-    and raised incidents get their clocks) and the alert loop woken."""
-    import logging
-
-    from sqlalchemy.exc import OperationalError
-
-    from alerts.intake import analyse_and_start_clocks, report_blind_sources
-    from crawler.service import configured_sources
-    from yuqing.daemon import CrawlJobs
-
-    sources = configured_sources(ctx.config)
-    if not any(s.kind != "import" for s in sources):
-        return None
-
-    def after(name: str) -> None:
-        try:  # on the daemon's clock, like its ticks (a simulated one under --clock-file)
-            with session_scope(ctx.sessions) as session:
-                report_blind_sources(session, daemon.setup, daemon.clock())
-            with session_scope(ctx.sessions) as session:
-                analyse_and_start_clocks(session, daemon.setup, daemon.clock())
-        except OperationalError as exc:
-            # Rolled back whole; the documents stay pending and the next run picks them up.
-            logging.getLogger(__name__).warning("analysis after crawling %s failed, will retry: %s",
-                                                name, str(exc).splitlines()[0])
-        daemon.wake.set()
-
-    return CrawlJobs(sources, after, ctx.clock)
+        if problem.path != "roster.admin":  # judged by the daemon on the roster in force
+            logging.getLogger(__name__).warning("config: %s: %s", problem.path, problem.message)
+    typed_config(ctx)
+    daemon.run(ctx, daemon.RunOptions(clock_file, heartbeat, poll, elect, worker, crawl))
 
 
 @app.command("drill")
@@ -348,7 +215,8 @@ def drill(
     from alerts.transports.apprise_transport import AppriseTransport
 
     ctx = open_context()
-    report = run_drill(ctx.sessions, _setup(ctx), AppriseTransport(), ctx.clock(), actor=by)
+    report = run_drill(ctx.sessions, typed_config(ctx).alerts, AppriseTransport(), ctx.clock(),
+                       actor=by)
     if as_json:
         print_json({"incident_id": report.incident_id,
                     "steps": [asdict(line) for line in report.lines]})

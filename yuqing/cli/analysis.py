@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import typer
 
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, local_time, open_context, print_json, typed_config
 from yuqing.core.db import session_scope
 from yuqing.core.settings import SettingsError
 
@@ -60,12 +60,12 @@ def analyse(
     now: str | None = typer.Option(None, "--now", help="以此时间为研判时间（补录、演练）"),
 ) -> None:
     """研判未处理的文档：归并为事件、定级，并为新事件或升级事件启动时限。"""
-    from alerts.intake import analyse_and_start_clocks
-    from yuqing.cli.alerts import _setup, _time
+    from yuqing.services.analyse import analyse_pending
 
     ctx = open_context()
+    at = local_time(now, ctx)
     with session_scope(ctx.sessions) as session:
-        result = analyse_and_start_clocks(session, _setup(ctx), _time(now, ctx))
+        result = analyse_pending(session, typed_config(ctx).alerts, at)
     if as_json:
         print_json(result.__dict__)
         return
@@ -81,20 +81,16 @@ def model_train(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出完整报告"),
 ) -> None:
     """训练新模型（真实语料训练部分按事件分折交叉验证，留出集只评估）；不劣于当前模型时启用。"""
-    from analysis.feedback import export_feedback
-    from analysis.real_corpus import CorpusError
+    from analysis.real_corpus import CORPUS_DIR, CorpusError
     from analysis.scorecard import training_summary
-    from analysis.real_corpus import CORPUS_DIR
-    from analysis.train import train_model
+    from yuqing.services.model import retrain
 
     ctx = open_context()
-    corpus = data or CORPUS_DIR
-    with session_scope(ctx.sessions) as session:
-        exported = export_feedback(session, corpus)
     try:
-        report = train_model(corpus, force=force, now=ctx.clock())
+        done = retrain(ctx.sessions, data or CORPUS_DIR, force=force, now=ctx.clock())
     except CorpusError as exc:
         fail(f"无法训练 / cannot train: {exc}")
+    report, exported = done.report, done.feedback_items
     if as_json:
         print_json({**report, "feedback_items": exported})
         return
@@ -125,16 +121,10 @@ def model_evaluate(
 @schemes_app.command("test")
 def schemes_test(text: str = typer.Argument(..., help="要检测的文本")) -> None:
     """显示文本命中的监测方案及命中词。"""
-    from analysis.schemes import SchemeSet, SchemesSection, default_scheme_set
+    from analysis.schemes import SchemeSet
     from analysis.text import normalise
-    from yuqing.core.settings import section
 
-    ctx = open_context()
-    try:
-        configured = section(ctx.config, "schemes", SchemesSection, ctx.config.schemes).root
-    except SettingsError as exc:
-        fail(str(exc))
-    schemes = SchemeSet(configured) if configured else default_scheme_set()
+    schemes = SchemeSet(typed_config(open_context()).schemes)
     matches = schemes.match(normalise(text), normalised=True)
     print_json([{"scheme": m.scheme, "words": m.words} for m in matches])
 

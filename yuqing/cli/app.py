@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -14,6 +15,7 @@ from yuqing.core.settings import SettingsError
 
 if TYPE_CHECKING:
     from yuqing.config_check import Report
+    from yuqing.services.config import Config
 
 app = typer.Typer(
     name="yuqing",
@@ -38,6 +40,27 @@ def open_context() -> AppContext:
         return AppContext.from_env()
     except SettingsError as exc:
         fail(str(exc))
+
+
+def typed_config(ctx: AppContext) -> Config:
+    """The config validated into typed objects, or exit with the first problem in one line."""
+    try:
+        return ctx.typed
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def local_time(text: str | None, ctx: AppContext, option: str = "") -> datetime:
+    """A time given on the command line (no zone: the configured zone); None means now. A bad
+    one exits naming the option."""
+    from yuqing.core.clock import parse_local
+
+    if text is None:
+        return ctx.clock()
+    try:
+        return parse_local(text, ctx.settings.tz)
+    except ValueError as exc:
+        fail(f"{option} 时间格式错误 / {option}: {exc}" if option else f"时间格式错误 / {exc}")
 
 
 def print_json(data: Any) -> None:

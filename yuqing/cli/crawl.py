@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,16 +11,17 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yuqing.cli.app import (app, console, err_console, fail, open_context, print_json,
-                            require_current_schema)
+from yuqing.cli.app import (app, console, err_console, fail, local_time, open_context,
+                            print_json, require_current_schema, typed_config)
+from yuqing.context import AppContext
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
-from yuqing.context import AppContext
-from yuqing.core.settings import AppConfig, SettingsError
+from yuqing.core.settings import SettingsError
 
 if TYPE_CHECKING:
     from crawler.runner import SourceRun
     from crawler.sources import SourceConfig
+    from yuqing.services.imports import Imported
 
 
 @app.command()
@@ -33,52 +33,29 @@ def crawl(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="显示 Scrapy 的完整日志"),
 ) -> None:
     """采集：抓取配置中的数据源并入库，给出每个数据源的汇总；有数据源采集失败时退出码为 1。"""
-    from crawler.lease import LeaseKeeper
-    from crawler.service import configured_sources, crawl_settings
-    from yuqing.daemon import BUSY_EXIT
+    from yuqing.services.crawl import crawl_sources
 
     ctx = open_context()
     require_current_schema(ctx)
+    config = typed_config(ctx)
     try:
-        sources = [_with_queries(s, ctx.config) for s in configured_sources(ctx.config, source)
-                   if s.kind != "import"]
-        overrides = crawl_settings(ctx.config).scrapy_overrides()
+        sources = [s for s in config.sources_named(source) if s.kind != "import"]
     except SettingsError as exc:
         fail(str(exc))
     if not sources:
         fail("没有可采集的数据源 / no crawlable sources configured")
-    if not verbose:  # failures are reported below, one line each, without Twisted tracebacks
-        overrides["LOG_ENABLED"] = False
-    if now is not None:
-        overrides["YUQING_NOW"] = _time_option(now, ctx, "--now").isoformat()
-    with LeaseKeeper(ctx.sessions, [s.name for s in sources], ctx.clock) as leases:
-        for name, holder in leases.busy.items():
-            err_console.print(f"数据源 {name} 正在由另一进程采集（{holder}），本次跳过 / source "
-                              f"{name!r} is being crawled by {holder}; skipped", markup=False)
-        runs = _crawl(ctx, [s for s in sources if s.name in leases.held], overrides, as_json)
-    _show_runs(runs, as_json)
-    failed = [run for run in runs if run.failed]
-    for run in failed:
+    fixed = local_time(now, ctx, "--now") if now is not None else None
+    with _progress(sources, as_json) as advance:
+        result = crawl_sources(ctx.sessions, ctx.settings.database_url, sources, config.crawl,
+                               clock=ctx.clock, fixed_now=fixed, log=verbose, progress=advance)
+    for name, holder in result.busy.items():
+        err_console.print(f"数据源 {name} 正在由另一进程采集（{holder}），本次跳过 / source "
+                          f"{name!r} is being crawled by {holder}; skipped", markup=False)
+    _show_runs(result.runs, as_json)
+    for run in result.failed:
         err_console.print(f"采集失败 {run.source}：{run.last_error or '未知错误'}",
                           markup=False, highlight=False, soft_wrap=True)
-    if failed:
-        raise typer.Exit(1)
-    if leases.busy:
-        raise typer.Exit(BUSY_EXIT)
-
-
-def _crawl(ctx: AppContext, sources: list[SourceConfig], overrides: dict[str, Any],
-           as_json: bool) -> list[SourceRun]:
-    from crawler.runner import run_crawl
-    from crawler.service import stored_urls
-
-    if not sources:
-        return []
-    with session_scope(ctx.sessions) as session:
-        known = stored_urls(session, [s.name for s in sources])
-    with _progress(sources, as_json) as advance:
-        return run_crawl(ctx.settings.database_url, sources, overrides, known_urls=known,
-                         progress=advance)
+    raise typer.Exit(result.exit_code)
 
 
 @contextmanager
@@ -113,32 +90,6 @@ def _show_runs(runs: list[SourceRun], as_json: bool) -> None:
     console.print(table)
 
 
-def _time_option(text: str, ctx: AppContext, option: str) -> datetime:
-    """A time given on the command line (no zone: the configured zone), or exit naming it."""
-    from yuqing.core.clock import parse_local
-
-    try:
-        return parse_local(text, ctx.settings.tz)
-    except ValueError as exc:
-        fail(f"{option} 时间格式错误 / {option}: {exc}")
-
-
-def _with_queries(source: SourceConfig, config: AppConfig) -> SourceConfig:
-    """A search source naming a keyword scheme gets that scheme's queries as its keywords."""
-    if source.kind != "search" or not source.scheme:
-        return source
-    from analysis.schemes import SchemesSection, load_schemes_yaml, scheme_queries
-    from yuqing.core.settings import section
-
-    schemes = section(config, "schemes", SchemesSection, config.schemes).root or load_schemes_yaml()
-    try:
-        queries = scheme_queries(schemes, source.scheme)
-    except KeyError:
-        raise SettingsError(f"数据源 {source.name} 引用了不存在的监测方案 / source {source.name!r}: "
-                            f"no scheme named {source.scheme!r}") from None
-    return source.model_copy(update={"keywords": [*source.keywords, *queries]})
-
-
 _STATUS = {"ok": "正常", "unhealthy": "[red]异常[/red]", "removed": "[dim]已移除[/dim]"}
 
 
@@ -148,14 +99,11 @@ def sources(
     now: str | None = typer.Option(None, "--now", help="按此时刻判断（无时区按北京时间）"),
 ) -> None:
     """数据源健康状况：最近成功、连续失败、最近错误、上次采集条数；已从配置删除的标为已移除。"""
-    from crawler.service import configured_sources, source_health
+    from crawler.service import source_health
 
     ctx = open_context()
-    at = _time_option(now, ctx, "--now") if now is not None else ctx.clock()
-    try:
-        names = {s.name for s in configured_sources(ctx.config)}
-    except SettingsError as exc:
-        fail(str(exc))
+    at = local_time(now, ctx, "--now")
+    names = {s.name for s in typed_config(ctx).sources}
     with session_scope(ctx.sessions) as session:
         rows = source_health(session, at, names)
     if as_json:
@@ -183,48 +131,34 @@ def import_file(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """导入 CSV/XLSX（12345 工单、留言板导出、人工上报的帖文）为文档。"""
-    from crawler.imports import TableError, read_table, rows_to_items
-    from crawler.service import configured_sources
-    from crawler.sources import sync_sources
-    from crawler.store import store_items
+    from yuqing.services.imports import ImportFailed, import_file as run_import
 
     ctx = open_context()
-    now = ctx.clock()
-    reference = _time_option(as_of, ctx, "--as-of") if as_of is not None else now
-    if reference > now:
-        fail(f"--as-of 晚于当前时间 / --as-of {format_local(reference, ctx.settings.tz)} "
-             "is in the future")
+    given = local_time(as_of, ctx, "--as-of") if as_of is not None else None
     try:
-        cfg = configured_sources(ctx.config, [source])[0]
-        if cfg.kind != "import" or cfg.columns is None:
-            fail(f"数据源 {source} 不是 import 类型 / source {source!r} is not of kind 'import'")
-        table = read_table(path, cfg.columns.text)
-        rows = rows_to_items(table, cfg.columns, cfg.name, reference)
-    except (SettingsError, TableError, OSError) as exc:
-        fail(f"导入失败 / import failed: {exc}")
-    with session_scope(ctx.sessions) as session:
-        row = sync_sources(session, [cfg], now)[0]
-        stored = store_items(session, row.id, rows.items, now)
-    summary = {"new": len(stored.new), "duplicates": stored.duplicates,
-               "same_text": stored.same_text, "problems": rows.problems, "sheet": table.sheet,
-               "reference_time": reference.isoformat(),
-               "reference": "as_of" if as_of is not None else "import_time"}
-    _show_import(summary, reference, ctx, as_json)
+        cfg = typed_config(ctx).sources_named([source])[0]
+        with session_scope(ctx.sessions) as session:
+            done = run_import(session, cfg, path, now=ctx.clock(), as_of=given)
+    except (SettingsError, ImportFailed) as exc:
+        fail(str(exc) if isinstance(exc, ImportFailed) else f"导入失败 / import failed: {exc}")
+    _show_import(done, ctx, as_json)
 
 
-def _show_import(summary: dict[str, Any], reference: datetime, ctx: AppContext,
-                 as_json: bool) -> None:
+def _show_import(done: Imported, ctx: AppContext, as_json: bool) -> None:
     if as_json:
-        print_json(summary)
+        print_json({"new": done.new, "duplicates": done.duplicates, "same_text": done.same_text,
+                    "problems": done.problems, "sheet": done.sheet,
+                    "reference_time": done.reference_time.isoformat(),
+                    "reference": done.reference})
         return
-    if summary["sheet"]:
-        console.print(f"读取工作表「{summary['sheet']}」", markup=False)
-    basis = "导出时间（--as-of）" if summary["reference"] == "as_of" else "导入时间"
-    console.print(f"相对时间（昨天、3小时前等）按{basis} {format_local(reference, ctx.settings.tz)} 换算",
-                  markup=False)
-    console.print(f"新增 {summary['new']} 条（其中与已有文档内容相同、已关联 {summary['same_text']} 条），"
-                  f"重复 {summary['duplicates']} 条，问题 {len(summary['problems'])} 条")
-    for problem in summary["problems"]:
+    if done.sheet:
+        console.print(f"读取工作表「{done.sheet}」", markup=False)
+    basis = "导出时间（--as-of）" if done.reference == "as_of" else "导入时间"
+    console.print(f"相对时间（昨天、3小时前等）按{basis} "
+                  f"{format_local(done.reference_time, ctx.settings.tz)} 换算", markup=False)
+    console.print(f"新增 {done.new} 条（其中与已有文档内容相同、已关联 {done.same_text} 条），"
+                  f"重复 {done.duplicates} 条，问题 {len(done.problems)} 条")
+    for problem in done.problems:
         console.print(f"  {problem}", markup=False)
 
 
@@ -243,7 +177,7 @@ def extract(
     if not path.is_file():
         fail(f"文件不存在 / no such file: {path}")
     ctx = open_context()
-    at = _time_option(now, ctx, "--now") if now is not None else ctx.clock()
+    at = local_time(now, ctx, "--now")
     data = draft_to_json(extract_file(path, at), at)
     if as_json:
         print_json(data)

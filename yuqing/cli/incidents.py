@@ -1,17 +1,14 @@
-"""incidents list, correct-t0, grade, publish: thin commands over ``alerts.deadlines``."""
+"""incidents list, correct-t0, grade, publish: thin commands over ``services.incidents``."""
 
 from __future__ import annotations
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from yuqing.cli.alerts import SEVERITY_CODES, _time, incidents_app
-from yuqing.cli.app import console, fail, open_context, print_json
+from yuqing.cli.alerts import SEVERITY_HELP, incidents_app
+from yuqing.cli.app import console, fail, local_time, open_context, print_json, typed_config
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
-
-CLOCK_KINDS = ("statement", "press_conference", "response", "follow_up")
 
 
 @incidents_app.command("list")
@@ -20,31 +17,22 @@ def incidents_list(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """列出舆情事件：等级、T0 及来源、发现时间、文档数。"""
-    from sqlalchemy import func
-
-    from analysis.models import Incident, IncidentDocument, Severity
+    from yuqing.services.incidents import list_incidents
 
     ctx = open_context()
-    with session_scope(ctx.sessions) as session:
-        query = (select(Incident, func.count(IncidentDocument.document_id))
-                 .outerjoin(IncidentDocument, IncidentDocument.incident_id == Incident.id)
-                 .group_by(Incident.id).order_by(Incident.id))
-        if not all_:
-            query = query.where(Incident.status == "open")
-        rows = [(i.id, i.title, i.severity, i.status, i.t0, i.t0_source, i.detected_at, i.topic,
-                 i.is_drill, n) for i, n in session.execute(query).tuples()]
+    with session_scope(ctx.sessions, readonly=True) as session:
+        rows = list_incidents(session, include_closed=all_)
     if as_json:
-        print_json([{"id": r[0], "title": r[1], "severity": r[2], "status": r[3],
-                     "t0": r[4].isoformat(), "t0_source": r[5], "detected_at": r[6].isoformat(),
-                     "topic": r[7], "drill": r[8], "documents": r[9]} for r in rows])
+        print_json([{"id": r.id, "title": r.title, "severity": r.severity.value,
+                     "status": r.status, "t0": r.t0.isoformat(), "t0_source": r.t0_source,
+                     "detected_at": r.detected_at.isoformat(), "topic": r.topic,
+                     "drill": r.drill, "documents": r.documents} for r in rows])
         return
-    table = Table(title="舆情事件")
-    for col in ("编号", "标题", "等级", "主题", "T0", "发现", "文档"):
-        table.add_column(col)
+    table = Table("编号", "标题", "等级", "主题", "T0", "发现", "文档", title="舆情事件")
     for r in rows:
-        table.add_row(str(r[0]), ("【演练】" if r[8] else "") + r[1][:30], Severity(r[2]).label,
-                      r[7] or "—", format_local(r[4], ctx.settings.tz),
-                      format_local(r[6], ctx.settings.tz), str(r[9]))
+        table.add_row(str(r.id), ("【演练】" if r.drill else "") + r.title[:30], r.severity.label,
+                      r.topic or "—", format_local(r.t0, ctx.settings.tz),
+                      format_local(r.detected_at, ctx.settings.tz), str(r.documents))
     console.print(table)
 
 
@@ -57,41 +45,39 @@ def incidents_correct_t0(
     now: str | None = typer.Option(None, "--now", help="以此时间为登记时间（补录、演练）"),
 ) -> None:
     """更正事件起算时间 T0；原 T0 与原截止时间保留在历史中。"""
-    from alerts.deadlines import IncidentError, correct_t0
+    from alerts.deadlines import IncidentError
+    from yuqing.services.incidents import correct_t0
 
     ctx = open_context()
-    when = _time(t_event, ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            row = correct_t0(session, incident, when, actor=by, reason=reason, now=_time(now, ctx))
-            shown = format_local(row.t0, ctx.settings.tz)
+            done = correct_t0(session, typed_config(ctx), incident, local_time(t_event, ctx),
+                              reason=reason, by=by, now=local_time(now, ctx))
     except IncidentError as exc:
         fail(str(exc))
-    console.print(f"事件 #{incident} 的 T0 已更正为 {shown}")
+    console.print(f"事件 #{incident} 的 T0 已更正为 {format_local(done.t0, ctx.settings.tz)}")
 
 
 @incidents_app.command("grade")
 def incidents_grade(
     incident: int = typer.Argument(..., help="事件编号"),
-    severity: str = typer.Option(..., "--severity", help="general, serious, major, critical"),
+    severity: str = typer.Option(..., "--severity", help=SEVERITY_HELP),
     reason: str = typer.Option(..., "--reason", help="定级理由"),
     by: str = typer.Option(..., "--by", help="定级人"),
     now: str | None = typer.Option(None, "--now", help="以此时间为登记时间（补录、演练）"),
 ) -> None:
     """调整事件等级；升级后新等级的时限从同一 T0 起算。"""
-    from alerts.deadlines import IncidentError, change_severity
-    from analysis.models import Severity
+    from alerts.deadlines import IncidentError
+    from yuqing.services.incidents import grade, severity_of
 
-    if severity not in SEVERITY_CODES:
-        fail(f"等级无效 / unknown severity {severity!r}: expected {', '.join(SEVERITY_CODES)}")
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            change_severity(session, incident, Severity(severity), actor=by, reason=reason,
-                            now=_time(now, ctx))
+            done = grade(session, typed_config(ctx), incident, severity_of(severity),
+                         reason=reason, by=by, now=local_time(now, ctx))
     except IncidentError as exc:
         fail(str(exc))
-    console.print(f"事件 #{incident} 已定为 {Severity(severity).label}")
+    console.print(f"事件 #{incident} 已定为 {done.severity.label}")
 
 
 @incidents_app.command("publish")
@@ -104,17 +90,15 @@ def incidents_publish(
     now: str | None = typer.Option(None, "--now", help="以此时间为登记时间（补录、演练）"),
 ) -> None:
     """登记已发布的回应（权威信息、发布会、回应、持续发布），据此关闭相应时限。"""
-    from alerts.deadlines import IncidentError, record_publication
-    from alerts.models import ClockKind
+    from alerts.deadlines import IncidentError
+    from yuqing.services.incidents import clock_kind_of, publish
 
-    if kind not in CLOCK_KINDS:
-        fail(f"类型无效 / unknown kind {kind!r}: expected {', '.join(CLOCK_KINDS)}")
     ctx = open_context()
-    when = _time(at, ctx) if at else _time(now, ctx)
+    when = local_time(now, ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            record_publication(session, incident, ClockKind(kind), when, actor=by,
-                               now=_time(now, ctx), url=url)
+            done = publish(session, typed_config(ctx), incident, clock_kind_of(kind),
+                           at=local_time(at, ctx) if at else when, url=url, by=by, now=when)
     except IncidentError as exc:
         fail(str(exc))
-    console.print(f"已登记事件 #{incident} 的发布：{format_local(when, ctx.settings.tz)}")
+    console.print(f"已登记事件 #{incident} 的发布：{format_local(done.at, ctx.settings.tz)}")

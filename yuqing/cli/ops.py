@@ -56,13 +56,12 @@ app.add_typer(scrapyd_app, name="scrapyd")
 
 
 def _scrapyd_url(given: str | None) -> str:
-    from crawler.service import crawl_settings
     from yuqing.core.settings import SettingsError
 
     if given:
         return given
     try:
-        configured = crawl_settings(open_context().config).scrapyd_url
+        configured = open_context().typed.crawl.scrapyd_url
     except SettingsError as exc:
         fail(str(exc))
     if not configured:
@@ -102,19 +101,19 @@ def scrapyd_crawl(
     """在 Scrapyd 节点上采集一个数据源，等待结束（超过时限则取消）。"""
     from crawler.schedule import time_limit
     from crawler.scrapyd import Scrapyd, ScrapydError
-    from crawler.service import configured_sources, crawl_settings
     from yuqing.core.settings import SettingsError
 
     ctx = open_context()
     node = Scrapyd(_scrapyd_url(url))
     try:
-        [config] = configured_sources(ctx.config, [source])
+        [config] = ctx.typed.sources_named([source])
+        overrides = ctx.typed.crawl.scrapy_overrides()
     except SettingsError as exc:
         fail(str(exc))
     try:
         outcome = node.crawl(config, ctx.settings.database_url,
                              time_limit=time_limit(config).total_seconds(),
-                             settings=crawl_settings(ctx.config).scrapy_overrides())
+                             settings=overrides)
     except ScrapydError as exc:
         fail(str(exc))
     if as_json:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from yuqing.cli.alerts import _time
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, local_time, open_context, print_json
 from yuqing.core.clock import to_local
 from yuqing.context import AppContext
 from yuqing.core.db import session_scope
@@ -42,20 +39,7 @@ def _calendar(paths: list[Path]) -> ChineseWorkCalendar:
 
 
 def _today(ctx: AppContext, now: str | None) -> date:
-    return to_local(_time(now, ctx), ctx.settings.tz).date()
-
-
-def _write(out: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder: a failure leaves no half file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return to_local(local_time(now, ctx), ctx.settings.tz).date()
 
 
 @app.command("report")
@@ -68,8 +52,9 @@ def report(
     now: str | None = typer.Option(None, "--now", help="按此时刻统计（默认现在）"),
 ) -> None:
     """生成舆情回应时效报告：按时率、发布用时、逾期清单与原因、事件时间线。"""
-    from responses.render import FORMATS, render
-    from responses.report import Period, ReportError, build_report, read_sections
+    from responses.render import FORMATS
+    from responses.report import Period, ReportError, read_sections
+    from yuqing.services.report import write_report
 
     if fmt not in FORMATS:
         fail(f"格式无效 / unknown format {fmt!r}: expected {', '.join(FORMATS)}")
@@ -80,11 +65,11 @@ def report(
     except (ValueError, ReportError) as exc:
         fail(f"参数错误 / {exc}")
     with session_scope(ctx.sessions) as session:
-        built = build_report(session, period, now=_time(now, ctx), sections=owners)
-    _write(out, render(built, fmt, ctx.settings.dashboard_url or ""))
-    rate = built.overall.on_time_rate
+        done = write_report(session, period, out, fmt, now=local_time(now, ctx), sections=owners,
+                            dashboard_url=ctx.settings.dashboard_url)
+    rate = done.on_time_rate
     shown = "—" if rate is None else f"{rate * 100:.1f}%"
-    console.print(f"已生成报告：{out}（{period.label}，事件 {built.incidents} 起，按时率 {shown}）",
+    console.print(f"已生成报告：{out}（{period.label}，事件 {done.incidents} 起，按时率 {shown}）",
                   markup=False)
 
 

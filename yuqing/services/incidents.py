@@ -1,0 +1,146 @@
+"""Incident use cases: report by hand, list, grade, correct T0, acknowledge, record a publication.
+
+Each acting service takes the actor as ``by`` and checks it in one place, :func:`actor`, before
+anything changes; a refusal raises ``IncidentError`` (one line for the user) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.deadlines import (IncidentError, change_severity, correct_t0 as _correct_t0,
+                              record_publication, report_incident)
+from alerts.models import ClockKind
+from alerts.roster import resolve_person
+from alerts.sweep import Acknowledged, acknowledge as _acknowledge
+from analysis.models import Incident, IncidentDocument, Severity
+from yuqing.services.config import Config
+
+GRADES = tuple(s.value for s in Severity if s is not Severity.NONE)  # what an officer may give
+CLOCK_KINDS = tuple(k.value for k in ClockKind)
+
+
+def severity_of(code: str) -> Severity:
+    """The grade a user typed (``major``); ``IncidentError`` naming the valid codes."""
+    if code not in GRADES:
+        raise IncidentError(f"等级无效 / unknown severity {code!r}: expected {', '.join(GRADES)}")
+    return Severity(code)
+
+
+def clock_kind_of(code: str) -> ClockKind:
+    if code not in CLOCK_KINDS:
+        raise IncidentError(f"类型无效 / unknown kind {code!r}: expected {', '.join(CLOCK_KINDS)}")
+    return ClockKind(code)
+
+
+def actor(session: Session, by: str, action: str, config: Config) -> str:
+    """Who acts, as recorded in the audit log: the one place an acting service checks its
+    actor. Acknowledging needs a roster person or a user (a key, a unique name or a user name,
+    resolved to the key); the other steps take the name as given, which must not be blank."""
+    if action == "ack":
+        person = resolve_person(session, by, config.roster)
+        if person is None:
+            raise IncidentError(f"确认人未知 / unknown person {by!r}: neither on the roster "
+                                f"(config or imported) nor a user; give a roster key (e.g. "
+                                f"zhangsan), a roster name or a user name")
+        return person
+    if not by.strip():
+        raise IncidentError("操作人不能为空 / --by must name who acts")
+    return by.strip()
+
+
+@dataclass(frozen=True)
+class Reported:
+    incident_id: int
+
+
+def report(session: Session, config: Config, *, title: str, severity: Severity,
+           t_event: datetime | None, urls: Sequence[str], by: str, now: datetime) -> Reported:
+    """人工上报: an incident with its clocks under the configured policy."""
+    who = actor(session, by, "report", config)
+    incident = report_incident(session, title=title, severity=severity, t_event=t_event,
+                               urls=urls, actor=who, now=now, policy=config.policy)
+    return Reported(incident.id)
+
+
+@dataclass(frozen=True)
+class Graded:
+    incident_id: int
+    severity: Severity
+
+
+def grade(session: Session, config: Config, incident_id: int, severity: Severity, *,
+          reason: str, by: str, now: datetime) -> Graded:
+    """Regrade; a higher level's clocks start from the same T0."""
+    who = actor(session, by, "grade", config)
+    change_severity(session, incident_id, severity, actor=who, reason=reason, now=now)
+    return Graded(incident_id, severity)
+
+
+@dataclass(frozen=True)
+class T0Corrected:
+    incident_id: int
+    t0: datetime
+
+
+def correct_t0(session: Session, config: Config, incident_id: int, t_event: datetime, *,
+               reason: str, by: str, now: datetime) -> T0Corrected:
+    """The event time an officer gives; old T0 and due times stay in history."""
+    who = actor(session, by, "correct_t0", config)
+    row = _correct_t0(session, incident_id, t_event, actor=who, reason=reason, now=now)
+    return T0Corrected(incident_id, row.t0)
+
+
+def acknowledge(session: Session, config: Config, incident_id: int, *, by: str,
+                now: datetime) -> Acknowledged:
+    """Acknowledge for the incident: no step of it escalates for lack of acknowledgement any
+    more and later ones go to that person (an overdue legal clock still escalates)."""
+    who = actor(session, by, "ack", config)
+    return _acknowledge(session, incident_id, who, now, config.roster)
+
+
+@dataclass(frozen=True)
+class Published:
+    incident_id: int
+    kind: ClockKind
+    at: datetime
+
+
+def publish(session: Session, config: Config, incident_id: int, kind: ClockKind, *,
+            at: datetime, url: str, by: str, now: datetime) -> Published:
+    """A publication that meets the incident's matching clocks (refused when later than now
+    beyond the allowed skew, before T0, or without an http(s) URL)."""
+    who = actor(session, by, "publish", config)
+    record_publication(session, incident_id, kind, at, actor=who, now=now, url=url)
+    return Published(incident_id, kind, at)
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    title: str
+    severity: Severity
+    status: str
+    topic: str | None
+    t0: datetime
+    t0_source: str
+    detected_at: datetime
+    drill: bool
+    documents: int
+
+
+def list_incidents(session: Session, *, include_closed: bool = False) -> list[IncidentRow]:
+    """Incidents in id order with their document counts; open ones only by default."""
+    query = (select(Incident, func.count(IncidentDocument.document_id))
+             .outerjoin(IncidentDocument, IncidentDocument.incident_id == Incident.id)
+             .group_by(Incident.id).order_by(Incident.id))
+    if not include_closed:
+        query = query.where(Incident.status == "open")
+    return [IncidentRow(i.id, i.title, Severity(i.severity), i.status, i.topic, i.t0,
+                        i.t0_source, i.detected_at, i.is_drill, n)
+            for i, n in session.execute(query).tuples()]
