@@ -3,8 +3,8 @@
 A source is crawled every ``every_minutes`` or on a ``cron`` line (five fields, Beijing time),
 each run started up to ``jitter_seconds`` late so that sources of one site do not all start on
 the same second. A crawl is stopped at its time limit: ``time_limit_minutes`` when given, else the
-source's interval (a crawl still running when the next one is due has failed at its job), never
-more than 30 minutes and never less than one.
+source's interval (a crawl still running when the next one is due has failed at its job), then
+never less than one minute; never more than 30 minutes.
 """
 
 from __future__ import annotations
@@ -98,9 +98,9 @@ def trigger(source: SourceConfig) -> BaseTrigger:
 
 def time_limit(source: SourceConfig) -> timedelta:
     """How long one crawl of ``source`` may run before it is killed."""
-    if source.time_limit_minutes is not None:
-        wanted = timedelta(minutes=source.time_limit_minutes)
-    elif source.cron is not None:
+    if source.time_limit_minutes is not None:  # as written, up to the maximum
+        return min(timedelta(minutes=source.time_limit_minutes), MAX_TIME_LIMIT)
+    if source.cron is not None:
         wanted = MAX_TIME_LIMIT
     else:
         wanted = timedelta(minutes=source.every_minutes)

@@ -13,9 +13,10 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,12 +24,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from yuqing.core.clock import SHANGHAI
 from yuqing.core.db import session_scope
-from yuqing.services.crawl import CRAWL_TIMEOUT_SECONDS, crawl_isolated
+from crawler.schedule import time_limit, trigger
+from yuqing.services.crawl import CRAWL_TIMEOUT_SECONDS, IsolatedCrawl, crawl_isolated
 
 if TYPE_CHECKING:
     from alerts.scheduler import AlertDaemon, TickResult
     from crawler.sources import SourceConfig
     from yuqing.context import AppContext
+    from yuqing.observability import CrawlMetrics, Observability
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,15 @@ class CrawlJobs:
 
     def __init__(self, sources: Sequence[SourceConfig], after: Callable[[str], None],
                  now: Callable[[], datetime], env: dict[str, str] | None = None,
-                 timeout: float = CRAWL_TIMEOUT_SECONDS) -> None:
+                 timeout: float = CRAWL_TIMEOUT_SECONDS,
+                 dispatch: Callable[[SourceConfig, float], IsolatedCrawl] | None = None,
+                 metrics: CrawlMetrics | None = None) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.sources = [s for s in sources if s.kind != "import"]
+        self.by_name = {s.name: s for s in self.sources}
+        self.dispatch = dispatch  # crawl elsewhere (a Scrapyd node) instead of a local child
+        self.metrics = metrics
         self.after = after
         self.now = now
         self.env = env
@@ -57,10 +65,10 @@ class CrawlJobs:
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
 
     def start(self) -> int:
-        for source in self.sources:
-            self.scheduler.add_job(self.crawl, "interval", args=[source.name],
-                                   minutes=source.every_minutes, id=f"crawl-{source.name}",
-                                   next_run_time=self.now(), replace_existing=True)
+        for source in self.sources:  # its interval or cron line, with jitter (crawler.schedule)
+            self.scheduler.add_job(self.crawl, trigger(source), args=[source.name],
+                                   id=f"crawl-{source.name}", next_run_time=self.now(),
+                                   replace_existing=True)
         self.scheduler.start()
         log.info("crawling %d sources on their schedules", len(self.sources))
         return len(self.sources)
@@ -92,17 +100,29 @@ class CrawlJobs:
             with self.lock:
                 self.children[name] = proc
 
+        source = self.by_name[name]
+        limit = min(self.timeout, time_limit(source).total_seconds())
+        began = time.monotonic()
         try:
-            done = crawl_isolated(name, env=self.env, timeout=self.timeout, started=started)
+            if self.dispatch is not None:
+                done = self.dispatch(source, limit)
+            else:
+                done = crawl_isolated(name, env=self.env, timeout=limit, started=started)
         finally:
             with self.lock:
                 self.children.pop(name, None)
+        if self.metrics is not None:
+            self.metrics.crawled(name, seconds=time.monotonic() - began, new_documents=0,
+                                 ok=done.code == 0)
         if self.stopping.is_set():
             return  # stopped on purpose: the next start crawls again
         if done.busy:
             log.info("crawl of %s skipped: another process is crawling it", name)
             return
-        if done.code != 0:
+        if done.code is None:
+            log.error("crawl of %s stopped at its time limit of %.0f s: %s", name, limit,
+                      done.error)
+        elif done.code != 0:
             log.error("crawl of %s failed (exit %s): %s", name, done.code, done.error)
         self.after(name)
 
@@ -115,6 +135,7 @@ class RunOptions:
     elect: bool = True
     worker: str | None = None
     crawl: bool = True
+    status_port: int | None = None  # /healthz and /metrics on 127.0.0.1 (yuqing.observability)
 
 
 def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = None) -> None:
@@ -132,12 +153,17 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
                          poll_seconds=options.poll, elect=options.elect,
                          on_tick=_heartbeat(options.heartbeat))
     _stop_on_signals(stop, daemon.wake)
-    jobs = _crawl_jobs(ctx, daemon) if options.crawl and config.crawlable else None
+    status = _status_server(ctx, daemon, options, stop)
+    jobs = (_crawl_jobs(ctx, daemon, status.crawls if status else None)
+            if options.crawl and config.crawlable else None)
 
     def active() -> None:  # elected: only now does this process crawl, analyse and send
         _warn_without_admin(ctx, daemon)
+        if status is not None:
+            status.heartbeat.beat("active", daemon.clock())
         if jobs is not None:
             jobs.start()
+            _retention_job(ctx, jobs)
 
     daemon.on_active = active
     try:
@@ -145,10 +171,66 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
     finally:
         if jobs is not None:
             jobs.stop()
+        if status is not None:
+            status.close()
         log.info("stopped")
 
 
-def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs:
+def _status_server(ctx: AppContext, daemon: AlertDaemon, options: RunOptions,
+                   stop: threading.Event) -> Observability | None:
+    """``/healthz`` and ``/metrics`` on a local port; the loop's ticks beat its heartbeat, and
+    a standby beats as one while it waits."""
+    if options.status_port is None:
+        return None
+    from yuqing.observability import Observability
+
+    status = Observability(ctx.sessions, daemon.clock,
+                           stale_after=timedelta(seconds=max(120.0, 4 * options.poll)))
+    host, port = status.serve("127.0.0.1", options.status_port)
+    log.info("status on http://%s:%d/healthz and /metrics", host, port)
+    beat_tick = daemon.on_tick
+
+    def on_tick(tick: TickResult) -> None:
+        status.heartbeat.beat("active", tick.now)
+        if beat_tick is not None:
+            beat_tick(tick)
+
+    daemon.on_tick = on_tick
+
+    def standby_beat() -> None:
+        while not stop.wait(min(30.0, options.poll)):
+            role, _ = status.heartbeat.read()
+            if role in ("starting", "standby"):
+                status.heartbeat.beat("standby", daemon.clock())
+
+    status.heartbeat.beat("standby", daemon.clock())
+    threading.Thread(target=standby_beat, name="status-beat", daemon=True).start()
+    return status
+
+
+def _retention_job(ctx: AppContext, jobs: CrawlJobs) -> None:
+    """Raw snapshots past ``crawl.keep_snapshots_days`` go every six hours (crawler.retention)."""
+    days = ctx.typed.crawl.keep_snapshots_days
+    if days is None:
+        return
+    from crawler.retention import prune_snapshots
+
+    def prune() -> None:
+        try:
+            pruned = prune_snapshots(ctx.sessions, ctx.clock(), days)
+        except OperationalError as exc:
+            log.warning("snapshot retention failed, will retry: %s", str(exc).splitlines()[0])
+            return
+        if pruned.snapshots:
+            log.info("retention: %d raw snapshots older than %s dropped", pruned.snapshots,
+                     pruned.before.isoformat())
+
+    jobs.scheduler.add_job(prune, "interval", hours=6, id="retention", next_run_time=ctx.clock(),
+                           replace_existing=True)
+
+
+def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | None
+                ) -> CrawlJobs:
     from yuqing.services.analyse import after_crawl
 
     def after(name: str) -> None:
@@ -159,7 +241,31 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon) -> CrawlJobs:
             log.warning("analysis after crawling %s failed, will retry: %s", name,
                         str(exc).splitlines()[0])
 
-    return CrawlJobs(ctx.typed.crawlable, after, ctx.clock)
+    return CrawlJobs(ctx.typed.crawlable, after, ctx.clock,
+                     dispatch=_scrapyd_dispatch(ctx), metrics=metrics)
+
+
+def _scrapyd_dispatch(ctx: AppContext) -> Callable[[SourceConfig, float], IsolatedCrawl] | None:
+    """With ``crawl.scrapyd_url``, each crawl is a job on that Scrapyd node."""
+    url = ctx.typed.crawl.scrapyd_url
+    if url is None:
+        return None
+    from crawler.scrapyd import Scrapyd, ScrapydError
+
+    node, overrides = Scrapyd(url), ctx.typed.crawl.scrapy_overrides()
+
+    def dispatch(source: SourceConfig, limit: float) -> IsolatedCrawl:
+        try:
+            outcome = node.crawl(source, ctx.settings.database_url, time_limit=limit,
+                                 settings=overrides)
+        except ScrapydError as exc:
+            return IsolatedCrawl(source.name, 1, str(exc))
+        if outcome.state == "killed":
+            return IsolatedCrawl(source.name, None, f"Scrapyd job {outcome.job} cancelled")
+        return IsolatedCrawl(source.name, 0 if outcome.state == "finished" else 1,
+                             "" if outcome.state == "finished" else f"job {outcome.state}")
+
+    return dispatch
 
 
 def _heartbeat(path: Path | None) -> Callable[[TickResult], None] | None:

@@ -64,6 +64,7 @@ def test_jitter_delays_each_run_within_its_bound() -> None:
     ({"every_minutes": 0.5}, timedelta(minutes=1)),
     ({"every_minutes": 120}, timedelta(minutes=30)),
     ({"every_minutes": 10, "time_limit_minutes": 4}, timedelta(minutes=4)),
+    ({"every_minutes": 10, "time_limit_minutes": 0.1}, timedelta(seconds=6)),
     ({"cron": "0 * * * *"}, timedelta(minutes=30)),
 ])
 def test_the_time_limit_fits_the_interval(fields: dict[str, object], limit: timedelta) -> None:

@@ -182,6 +182,8 @@ def run(
     elect: bool = typer.Option(True, "--elect/--no-elect", help="多实例时只让一个调度器工作"),
     worker: str | None = typer.Option(None, "--worker", help="实例名"),
     crawl: bool = typer.Option(True, "--crawl/--no-crawl", help="按各数据源的周期定时采集"),
+    status_port: int | None = typer.Option(None, "--status-port",
+                                           help="在 127.0.0.1 的此端口提供 /healthz 与 /metrics"),
 ) -> None:
     """常驻进程：定时采集、研判、时限检查、提醒、升级与通知发送。"""
     import logging
@@ -198,7 +200,8 @@ def run(
         if problem.path != "roster.admin":  # judged by the daemon on the roster in force
             logging.getLogger(__name__).warning("config: %s: %s", problem.path, problem.message)
     typed_config(ctx)
-    daemon.run(ctx, daemon.RunOptions(clock_file, heartbeat, poll, elect, worker, crawl))
+    daemon.run(ctx, daemon.RunOptions(clock_file, heartbeat, poll, elect, worker, crawl,
+                                      status_port))
 
 
 @app.command("drill")
