@@ -113,6 +113,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
     """Every problem of a config mapping, section by section, in file order."""
     from alerts.policy import Policy
     from alerts.roster import Roster
+    from analysis.ownership import Ownership
     from analysis.schemes import SchemesSection
     from crawler.sources import CrawlSettings, SourcesSection
 
@@ -126,6 +127,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
         ("schemes", SchemesSection, data.get("schemes") or [], "schemes"),
         ("policy", Policy, data.get("policy") or {}, "policy"),
         ("roster", Roster, data.get("roster") or {}, "roster"),
+        ("ownership", Ownership, data.get("ownership") or {}, "ownership"),
     ]
     for name, model, value, prefix in sections:
         if _right_shape(name, data.get(name)):
@@ -137,7 +139,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
     return problems + _channels(data) + _roster_warnings(data)
 
 
-_SECTIONS = ("crawl", "sources", "schemes", "policy", "roster")
+_SECTIONS = ("crawl", "sources", "schemes", "policy", "roster", "ownership")
 
 
 def _right_shape(name: str, value: Any) -> bool:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from alerts.policy import Policy
     from alerts.scheduler import AlertDaemon
     from alerts.sweep import AlertSetup
+    from analysis.ownership import Ownership
     from yuqing.daemon import CrawlJobs
 
 incidents_app = typer.Typer(help="舆情事件。", no_args_is_help=True)
@@ -59,7 +60,18 @@ def _setup(ctx: AppContext) -> AlertSetup:
     except SettingsError as exc:
         fail(str(exc))
     return AlertSetup(policy=_policy(ctx), roster=dict(ctx.config.roster or {}),
-                      dashboard_url=ctx.settings.dashboard_url, tz=ctx.settings.tz)
+                      dashboard_url=ctx.settings.dashboard_url, tz=ctx.settings.tz,
+                      ownership=_ownership(ctx))
+
+
+def _ownership(ctx: AppContext) -> Ownership:
+    from analysis.ownership import Ownership
+    from yuqing.core.settings import SettingsError, section
+
+    try:
+        return section(ctx.config, "ownership", Ownership, ctx.config.ownership or {})
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 @incidents_app.command("report")
@@ -180,17 +192,17 @@ def roster_import(
     file: Path = typer.Argument(..., help="值班表文件（YAML 或 CSV）"),
     by: str = typer.Option("cli", "--by", help="导入人"),
 ) -> None:
-    """导入值班表（替换当前值班表）。"""
-    from alerts.roster import RosterError, import_roster, read_roster_file
+    """导入值班表（替换当前值班表），并据此建立或更新人员记录。"""
+    from alerts.roster import RosterError
+    from yuqing.services.people import import_roster_file
 
     ctx = open_context()
     try:
-        roster = read_roster_file(file)
+        with session_scope(ctx.sessions) as session:
+            done = import_roster_file(session, file, actor=by, now=ctx.clock())
     except RosterError as exc:
         fail(str(exc))
-    with session_scope(ctx.sessions) as session:
-        import_roster(session, roster, source=str(file), actor=by, now=ctx.clock())
-    console.print(f"已导入值班表：{len(roster.people)} 人，{len(roster.shifts)} 个班次")
+    console.print(f"已导入值班表：{done.people} 人，{done.shifts} 个班次")
 
 
 @roster_app.command("now")

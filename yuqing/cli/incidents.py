@@ -10,6 +10,7 @@ from yuqing.cli.alerts import SEVERITY_CODES, _time, incidents_app
 from yuqing.cli.app import console, fail, open_context, print_json
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
+from yuqing.core.people import Action, require
 
 CLOCK_KINDS = ("statement", "press_conference", "response", "follow_up")
 
@@ -30,7 +31,7 @@ def incidents_list(
                  .outerjoin(IncidentDocument, IncidentDocument.incident_id == Incident.id)
                  .group_by(Incident.id).order_by(Incident.id))
         if not all_:
-            query = query.where(Incident.status == "open")
+            query = query.where(Incident.status != "closed")
         rows = [(i.id, i.title, i.severity, i.status, i.t0, i.t0_source, i.detected_at, i.topic,
                  i.is_drill, n) for i, n in session.execute(query).tuples()]
     if as_json:
@@ -63,6 +64,7 @@ def incidents_correct_t0(
     when = _time(t_event, ctx)
     try:
         with session_scope(ctx.sessions) as session:
+            require(session, by, Action.CORRECT_T0)
             row = correct_t0(session, incident, when, actor=by, reason=reason, now=_time(now, ctx))
             shown = format_local(row.t0, ctx.settings.tz)
     except IncidentError as exc:
@@ -87,6 +89,7 @@ def incidents_grade(
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
+            require(session, by, Action.GRADE)
             change_severity(session, incident, Severity(severity), actor=by, reason=reason,
                             now=_time(now, ctx))
     except IncidentError as exc:
@@ -113,6 +116,7 @@ def incidents_publish(
     when = _time(at, ctx) if at else _time(now, ctx)
     try:
         with session_scope(ctx.sessions) as session:
+            require(session, by, Action.PUBLISH)
             record_publication(session, incident, ClockKind(kind), when, actor=by,
                                now=_time(now, ctx), url=url)
     except IncidentError as exc:
