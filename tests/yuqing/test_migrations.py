@@ -26,7 +26,7 @@ def test_upgrade_is_idempotent(sqlite_url: str) -> None:
 
 
 @pytest.mark.parametrize("table", ["documents", "incidents", "deadlines", "notifications",
-                                   "audit_events", "users", "responses", "classifications"])
+                                   "audit_events", "people", "responses", "classifications"])
 def test_every_table_of_the_design_exists(db_url: str, table: str) -> None:
     engine = make_engine(db_url)
     assert table in inspect(engine).get_table_names()
