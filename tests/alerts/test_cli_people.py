@@ -44,7 +44,8 @@ def _audit_actor(tmp_path: Path, action: str) -> str:
 def incident(run_cli: Run) -> int:
     """An incident, 张三 (zhangsan) a duty officer, 孙七 (sun) of the openness office."""
     assert run_cli("init").code == 0
-    for args in (("zhangsan", "--role", "duty_officer"), ("sun", "--role", "office")):
+    for args in (("zhangsan", "--role", "duty_officer", "--display-name", "张三"),
+                 ("sun", "--role", "office", "--display-name", "孙七")):
         added = run_cli("user", "add", *args, "--no-login")
         assert added.code == 0, added.stderr
     reported = run_cli("incidents", "report", "--title", INCIDENT, "--severity", "serious",
@@ -85,10 +86,10 @@ def _args(command: str, incident: int, by: str) -> list[str]:
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_an_acting_command_refuses_an_unknown_person_or_a_wrong_role_and_changes_nothing(
         run_cli: Run, tmp_path: Path, incident: int, command: str) -> None:
+    wrong = WRONG_ROLE[command] or _admin(run_cli)
     before = _state(tmp_path)
     _refused(run_cli(*_args(command, incident, "路人甲")), "人员未知", "路人甲")
     assert _state(tmp_path) == before
-    wrong = WRONG_ROLE[command] or _admin(run_cli)
     _refused(run_cli(*_args(command, incident, wrong)), "无权", wrong)
     assert _state(tmp_path) == before
     allowed = run_cli(*_args(command, incident, "张三"))  # by display name: recorded by key

@@ -105,6 +105,7 @@ def _read_password() -> str:
 def user_add(
     name: str = typer.Argument(..., help="用户名（人员代号，如 zhangsan）"),
     role: str = typer.Option(..., "--role", help="角色：duty_officer, section, office, leader, admin"),
+    display_name: str | None = typer.Option(None, "--display-name", help="姓名，如 张三（默认同用户名）"),
     section: str | None = typer.Option(None, "--section", help="所在科室，如 律师公证工作管理科"),
     channels: list[str] = typer.Option([], "--channel", help="通知渠道（apprise 地址），可重复"),
     login: bool = typer.Option(True, "--login/--no-login", help="是否设置登录密码"),
@@ -118,7 +119,7 @@ def user_add(
     try:
         with session_scope(ctx.sessions) as session:
             added = add_person(session, name, role, password, section=section, channels=channels,
-                               actor="cli", now=ctx.clock())
+                               actor="cli", now=ctx.clock(), display_name=display_name)
     except UserError as exc:
         fail(str(exc))
     if as_json:

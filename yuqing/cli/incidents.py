@@ -64,7 +64,7 @@ def incidents_correct_t0(
     when = _time(t_event, ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            require(session, by, Action.CORRECT_T0)
+            by = require(session, by, Action.CORRECT_T0).name  # the audit names the person's key
             row = correct_t0(session, incident, when, actor=by, reason=reason, now=_time(now, ctx))
             shown = format_local(row.t0, ctx.settings.tz)
     except IncidentError as exc:
@@ -89,7 +89,7 @@ def incidents_grade(
     ctx = open_context()
     try:
         with session_scope(ctx.sessions) as session:
-            require(session, by, Action.GRADE)
+            by = require(session, by, Action.GRADE).name  # the audit names the person's key
             change_severity(session, incident, Severity(severity), actor=by, reason=reason,
                             now=_time(now, ctx))
     except IncidentError as exc:
@@ -116,7 +116,7 @@ def incidents_publish(
     when = _time(at, ctx) if at else _time(now, ctx)
     try:
         with session_scope(ctx.sessions) as session:
-            require(session, by, Action.PUBLISH)
+            by = require(session, by, Action.PUBLISH).name  # the audit names the person's key
             record_publication(session, incident, ClockKind(kind), when, actor=by,
                                now=_time(now, ctx), url=url)
     except IncidentError as exc:

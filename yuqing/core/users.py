@@ -21,7 +21,8 @@ class UserError(Exception):
 
 
 def add_user(session: Session, name: str, role: str, password: str | None, *, actor: str,
-             now: datetime, section: str | None = None, channels: Sequence[str] = ()) -> Person:
+             now: datetime, section: str | None = None, channels: Sequence[str] = (),
+             display_name: str | None = None) -> Person:
     """Add ``name`` with ``role`` (and a login when ``password`` is given).
 
     A person the roster import created without a login gets the role and the login; a name
@@ -40,7 +41,7 @@ def add_user(session: Session, name: str, role: str, password: str | None, *, ac
     if existing is not None and (existing.password_hash is not None or password is None):
         raise UserError(f"用户已存在 / user {name!r} already exists")
     person, created = people.upsert(
-        session, name, now=now, roles=[parsed], section=section,
+        session, name, now=now, display_name=display_name, roles=[parsed], section=section,
         channels=checked or None, password_hash=_HASHER.hash(password) if password else None)
     audit.record(session, actor=actor, action="person.add" if created else "person.update",
                  object_type="person", object_id=person.id, now=now,

@@ -25,12 +25,12 @@ class Added:
 
 
 def add_person(session: Session, name: str, role: str, password: str | None, *,
-               section: str | None, channels: Sequence[str], actor: str,
-               now: datetime) -> Added:
+               section: str | None, channels: Sequence[str], actor: str, now: datetime,
+               display_name: str | None = None) -> Added:
     """A person with ``role`` (and a login when ``password`` is given); raises
     ``yuqing.core.users.UserError`` with one line and writes nothing on bad input."""
     person = add_user(session, name, role, password, actor=actor, now=now, section=section,
-                      channels=channels)
+                      channels=channels, display_name=display_name)
     return Added(person.id, person.name, tuple(person.roles), person.section,
                  len(person.channels), person.password_hash is not None)
 
