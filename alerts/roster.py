@@ -46,9 +46,7 @@ from alerts.policy import EscalationRung
 from yuqing.core import audit, people
 from yuqing.core.clock import SHANGHAI, parse_local
 from yuqing.core.models import Person, Role
-from yuqing.core.people import CHANNEL_SCHEMES, Action, check_channels
-
-__all__ = ["CHANNEL_SCHEMES", "Roster", "RosterPerson", "RosterError", "chain"]
+from yuqing.core.people import Action, check_channels
 
 
 class RosterError(Exception):

@@ -246,7 +246,7 @@ def _references(data: dict[str, Any]) -> list[Problem]:
 
 def _channels(data: dict[str, Any]) -> list[Problem]:
     """Each channel of a known scheme must be a URL apprise can use (sending nothing)."""
-    from alerts.roster import CHANNEL_SCHEMES
+    from yuqing.core.people import CHANNEL_SCHEMES
     from alerts.transports.apprise_transport import valid_url
 
     people = (data.get("roster") or {}).get("people") if isinstance(data.get("roster"),

@@ -143,7 +143,7 @@ def test_the_commented_examples_of_the_default_config_validate() -> None:
     assert shown.levels.critical == DEFAULT_POLICY.levels.critical
 
 
-@pytest.mark.parametrize("section", ["policy", "roster"])
+@pytest.mark.parametrize("section", ["policy", "roster", "ownership"])
 def test_the_readme_examples_validate(section: str) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
     example = [yaml.safe_load(b) for b in blocks if b.startswith(f"{section}:")]
