@@ -290,8 +290,9 @@ def acting_person(session: Session, given: str, action: Action,
         if len(keys) == 1:
             probe = Person(name=keys[0], roles=sorted(r.value for r in
                                                       implied_roles(roster, keys[0])))
-            if people.allows(probe, action):  # refused: write nothing
-                sync_person(session, roster, keys[0], now)
+            if not people.allows(probe, action):  # refused: write nothing
+                raise people.denied(probe, action)
+            sync_person(session, roster, keys[0], now)
     return people.require(session, given, action)
 
 

@@ -131,11 +131,16 @@ def require(session: Session, name: str, action: Action) -> Person:
         raise UnknownPerson(f"人员未知 / unknown person {name!r}: add them with `yuqing user add` "
                             f"or a roster import, then give their key (e.g. zhangsan) or name")
     if not allows(person, action):
-        held = "、".join(ROLE_LABELS[Role(r)] for r in person.roles if r in Role._value2member_map_)
-        may = ", ".join(r.value for r, acts in PERMISSIONS.items() if action in acts)
-        raise PermissionDenied(f"无权{action.label} / {person.name} ({held or '无角色'}) may not "
-                               f"{action.value}: needs role {may}")
+        raise denied(person, action)
     return person
+
+
+def denied(person: Person, action: Action) -> PermissionDenied:
+    """The one-line refusal of ``action`` to ``person``, naming the roles that may take it."""
+    held = "、".join(ROLE_LABELS[Role(r)] for r in person.roles if r in Role._value2member_map_)
+    may = ", ".join(r.value for r, acts in PERMISSIONS.items() if action in acts)
+    return PermissionDenied(f"无权{action.label} / {person.name} ({held or '无角色'}) may not "
+                            f"{action.value}: needs role {may}")
 
 
 def upsert(session: Session, name: str, *, now: datetime, display_name: str | None = None,
