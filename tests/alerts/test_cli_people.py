@@ -136,3 +136,22 @@ def test_a_roster_import_fills_the_person_records_user_add_writes(
     # the imported person logs in later: user add gives them the login, keeps their record
     added = run_cli("user", "add", "wu", "--role", "office", "--json", stdin="s3cret-pass\n")
     assert added.code == 0 and json.loads(added.stdout)["login"] is True
+
+
+def test_a_closed_incident_leaves_the_lists_and_a_reopened_one_comes_back(
+        run_cli: Run, tmp_path: Path, incident: int) -> None:
+    closed = run_cli("incidents", "close", str(incident), "--by", "zhangsan", "--reason",
+                     "已答复网民，舆情平息", "--now", "2026-11-29 12:00", "--json")
+    assert closed.code == 0, closed.stderr
+    assert json.loads(closed.stdout) == {"id": incident, "status": "closed", "by": "zhangsan"}
+    assert json.loads(run_cli("incidents", "list", "--json").stdout) == []
+    assert json.loads(run_cli("clocks", "--json", "--now", "2026-11-29 13:00").stdout) == []
+    _refused(run_cli("incidents", "reopen", str(incident), "--by", "sun", "--reason", "再次发酵"),
+             "无权", "sun")
+    reopened = run_cli("incidents", "reopen", str(incident), "--by", "张三", "--reason",
+                       "家属再次发帖，舆情再起", "--now", "2026-11-29 14:00")
+    assert reopened.code == 0 and "待确认" in reopened.stdout, reopened.stderr
+    listed = json.loads(run_cli("incidents", "list", "--json").stdout)
+    assert [(i["id"], i["status"]) for i in listed] == [(incident, "open")]
+    assert run_cli("audit", "verify").code == 0
+    assert _audit_actor(tmp_path, "incident.reopen") == "zhangsan"
