@@ -22,10 +22,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from alerts.clocks import (ClockView, IncidentView, Step, T0Source, choose_t0, clocks_for,
                            next_check_at, status_at, steps_to_fire)
-from alerts.models import (ClockKind, ClockState, Deadline, IncidentLink, Publication,
-                           SeverityChange, T0Change)
+from alerts.models import (Acknowledgement, ClockKind, ClockState, Deadline, IncidentLink,
+                           Notification, Publication, SeverityChange, T0Change)
 from alerts.policy import DEFAULT_POLICY, Policy, load_policy
-from analysis.models import Incident, Severity
+from analysis.incidents import IncidentTerms, advance, new_incident
+from analysis.models import ACTIVE_STATUSES, Incident, IncidentStatus, Severity
+from analysis.ownership import DEFAULT_OWNERSHIP, Ownership
 from yuqing.core import audit
 from yuqing.core.clock import SHANGHAI, ensure_aware, format_local
 
@@ -53,8 +55,8 @@ def incident_view(session: Session, incident: Incident, now: datetime) -> Incide
     waived = {ClockKind(d.kind): d.waived_reason for d in session.scalars(
         select(Deadline).where(Deadline.incident_id == incident.id,
                                Deadline.waived_reason.is_not(None))) if d.waived_reason}
-    # The incident table keeps no closing time: a closed incident counts as closed from ``now``.
-    closed_at = None if incident.status == "open" else now
+    # Rows closed before closing times were kept count as closed from ``now``.
+    closed_at = None if incident.active else incident.closed_at or now
     return IncidentView(t_detected=incident.detected_at, severity_history=history,
                         t_event=incident.t_event, t_first_post=incident.t_first_post,
                         t_graded=incident.graded_at, responses=published, closed_at=closed_at,
@@ -161,23 +163,24 @@ def open_clocks(session: Session, incident: Incident, now: datetime,
 
 def report_incident(session: Session, *, title: str, severity: Severity, t_event: datetime | None,
                     urls: Sequence[str], actor: str, now: datetime, policy: Policy,
-                    is_drill: bool = False) -> Incident:
-    """人工上报: an incident reported by hand, with its clocks (audited)."""
-    t0, source = choose_t0(t_event, None, now)
-    incident = Incident(title=title, severity=severity.value, status="open", t_event=t_event,
-                        detected_at=now, graded_at=now, t0=t0, t0_source=source.value,
-                        is_drill=is_drill, reported_by=actor, created_at=now,
-                        policy_snapshot=policy.model_dump(mode="json"))
-    session.add(incident)
-    session.flush()
+                    is_drill: bool = False, topic: str | None = None,
+                    ownership: Ownership = DEFAULT_OWNERSHIP) -> Incident:
+    """人工上报: an incident reported by hand, with its clocks (audited); with a ``topic`` it
+    gets that topic's owning section."""
+    incident = new_incident(session, title=title, severity=severity, topic=topic,
+                            t_event=t_event, t_first_post=None, now=now, actor=actor,
+                            terms=IncidentTerms(policy.model_dump(mode="json"), ownership),
+                            is_drill=is_drill)
     session.add(SeverityChange(incident_id=incident.id, severity=severity.value, at=now,
                                actor=actor, reason="人工上报"))
     for url in urls:
         session.add(IncidentLink(incident_id=incident.id, url=url, added_by=actor, added_at=now))
     audit.record(session, actor=actor, action="incident.report", object_type="incident",
                  object_id=incident.id, now=now,
-                 details={"title": title, "severity": severity.value, "t0": t0.isoformat(),
-                          "t0_source": source.value, "urls": list(urls), "drill": is_drill})
+                 details={"title": title, "severity": severity.value,
+                          "t0": incident.t0.isoformat(), "t0_source": incident.t0_source,
+                          "urls": list(urls), "drill": is_drill, "topic": topic,
+                          "owning_section": incident.owning_section})
     open_clocks(session, incident, now, policy)
     return incident
 
@@ -252,6 +255,60 @@ def _change_t0(session: Session, incident: Incident, t_event: datetime | None,
     return incident
 
 
+def close_incident(session: Session, incident_id: int, *, actor: str, reason: str,
+                   now: datetime) -> Incident:
+    """Close the incident: its clocks stop being checked, its undelivered notifications are
+    held and nothing escalates while it stays closed (audited). Raises ``IncidentError`` for
+    an unknown or already closed incident, or an empty reason."""
+    if not reason.strip():
+        raise IncidentError("关闭事件必须说明理由 / a reason is required to close an incident")
+    incident = get_incident(session, incident_id)
+    if not incident.active:
+        raise IncidentError(f"事件 #{incident_id} 已关闭 / incident #{incident_id} is already "
+                            f"closed (reopen it first)")
+    before = incident.status
+    incident.status = IncidentStatus.CLOSED.value
+    incident.closed_at, incident.closed_by, incident.close_reason = now, actor, reason.strip()
+    session.execute(update(Deadline).where(Deadline.incident_id == incident_id)
+                    .values(next_check_at=None).execution_options(synchronize_session=False))
+    held = session.execute(update(Notification).where(
+        Notification.incident_id == incident_id, Notification.status == "pending")
+        .values(next_attempt_at=None).execution_options(synchronize_session=False))
+    audit.record(session, actor=actor, action="incident.close", object_type="incident",
+                 object_id=incident_id, now=now,
+                 details={"from": before, "reason": reason.strip(),
+                          "held_notifications": int(getattr(held, "rowcount", 0) or 0)})
+    session.flush()
+    return incident
+
+
+def reopen_incident(session: Session, incident_id: int, *, actor: str, reason: str,
+                    now: datetime) -> Incident:
+    """Reopen a closed incident: back to acknowledged (or open, if nobody acknowledged it),
+    its clocks are checked at the next sweep, held notifications go out and pending
+    escalations resume (audited; the closing stays in the audit log)."""
+    if not reason.strip():
+        raise IncidentError("重新打开事件必须说明理由 / a reason is required to reopen an incident")
+    incident = get_incident(session, incident_id)
+    if incident.active:
+        raise IncidentError(f"事件 #{incident_id} 未关闭 / incident #{incident_id} is not closed")
+    acked = session.scalars(select(Acknowledgement.id).where(
+        Acknowledgement.incident_id == incident_id)).first() is not None
+    closed = {"closed_at": _iso(incident.closed_at), "closed_by": incident.closed_by,
+              "close_reason": incident.close_reason}
+    incident.status = (IncidentStatus.ACKNOWLEDGED if acked else IncidentStatus.OPEN).value
+    incident.closed_at = incident.closed_by = incident.close_reason = None
+    session.execute(update(Notification).where(
+        Notification.incident_id == incident_id, Notification.status == "pending",
+        Notification.next_attempt_at.is_(None))
+        .values(next_attempt_at=now).execution_options(synchronize_session=False))
+    audit.record(session, actor=actor, action="incident.reopen", object_type="incident",
+                 object_id=incident_id, now=now,
+                 details={"to": incident.status, "reason": reason.strip(), **closed})
+    _recheck(session, incident_id, now)
+    return incident
+
+
 # How far ahead of ``now`` a publication time may be: the clocks of the machines involved differ.
 PUBLICATION_SKEW = timedelta(minutes=10)
 
@@ -287,7 +344,9 @@ def record_publication(session: Session, incident_id: int, kind: ClockKind, publ
                        *, actor: str, now: datetime, url: str | None = None) -> Publication:
     """A published response meets the matching clocks (called by ``responses``; audited).
     An impossible one (see ``check_publication``) raises ``IncidentError`` and changes nothing."""
-    check_publication(get_incident(session, incident_id), published_at, url, now)
+    incident = get_incident(session, incident_id)
+    check_publication(incident, published_at, url, now)
+    advance(incident, IncidentStatus.RESPONDING)
     row = Publication(incident_id=incident_id, kind=kind.value, published_at=published_at,
                       url=url, recorded_by=actor)
     session.add(row)
@@ -346,7 +405,7 @@ def list_clocks(session: Session, at: datetime, known: datetime,
     the incident has now, and each one's state is computed for ``at``.
     """
     lines: list[ClockLine] = []
-    incidents = session.scalars(select(Incident).where(Incident.status == "open")
+    incidents = session.scalars(select(Incident).where(Incident.status.in_(ACTIVE_STATUSES))
                                 .order_by(Incident.id))
     for incident in incidents:
         view = incident_view(session, incident, max(at, known))

@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.deadlines import policy_of, report_incident
+from alerts.deadlines import close_incident, policy_of, report_incident
 from alerts.models import Notification
 from alerts.notify import DeliveryPolicy, deliver_due
 from alerts.sweep import AlertSetup, sweep
 from alerts.transports import Transport
-from analysis.models import Incident, Severity
-from yuqing.core import audit
+from analysis.models import Severity
 from yuqing.core.clock import ManualClock
 from yuqing.core.db import session_scope
 
@@ -86,8 +85,5 @@ def _lines(factory: sessionmaker[Session], incident_id: int, minutes: int, secon
 
 def _close(factory: sessionmaker[Session], incident_id: int, now: datetime, actor: str) -> None:
     with session_scope(factory) as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        incident.status = "closed"
-        audit.record(session, actor=actor, action="drill.close", object_type="incident",
-                     object_id=incident_id, now=now, details={"drill": True})
+        close_incident(session, incident_id, actor=actor, reason="演练结束 / drill finished",
+                       now=now)

@@ -41,13 +41,12 @@ class IntakeResult:
 
 def analyse_and_start_clocks(session: Session, setup: AlertSetup, now: datetime,
                              model: Model | None = None) -> IntakeResult:
-    """Classify new documents; open incidents with the policy snapshot and their clocks;
-    raised incidents get the new level's clocks from the same T0 (with the reason recorded)."""
-    result = analyse_pending(session, now, model)
-    snapshot = setup.policy.model_dump(mode="json")
+    """Classify new documents; open incidents (with the policy snapshot and owning section)
+    and their clocks; raised incidents get the new level's clocks from the same T0 (with the
+    reason recorded)."""
+    result = analyse_pending(session, now, model, terms=setup.terms())
     for incident_id in result.opened:
         incident = get_incident(session, incident_id)
-        incident.policy_snapshot = snapshot  # later policy edits never move running clocks
         session.add(SeverityChange(incident_id=incident.id, severity=incident.severity, at=now,
                                    actor="system", reason="系统研判"))
         open_clocks(session, incident, now, setup.policy)

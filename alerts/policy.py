@@ -55,10 +55,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alerts.models import ClockKind
 from analysis.models import Severity
+from yuqing.core.models import Role
 
 
-class Role(StrEnum):
-    """A rung of the escalation chain (the roster maps each role to people)."""
+class EscalationRung(StrEnum):
+    """A rung of the escalation chain (值班员 → 科室负责人 → 分管局领导 → 主要负责同志).
+
+    Each rung is filled by a person holding one :class:`yuqing.core.models.Role` (``role``): the
+    section head is a ``section`` person the roster's ``sections`` map names for the incident's
+    owning section; both leaders are ``leader`` people the roster names as deputy or principal.
+    """
 
     DUTY_OFFICER = "duty_officer"
     SECTION_HEAD = "section_head"
@@ -67,14 +73,25 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        return RUNG_LABELS[self]
+
+    @property
+    def role(self) -> Role:
+        return RUNG_ROLES[self]
 
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.DUTY_OFFICER: "值班员",
-    Role.SECTION_HEAD: "科室负责人",
-    Role.DEPUTY_LEADER: "分管局领导",
-    Role.PRINCIPAL_LEADER: "主要负责同志",
+RUNG_LABELS: dict[EscalationRung, str] = {
+    EscalationRung.DUTY_OFFICER: "值班员",
+    EscalationRung.SECTION_HEAD: "科室负责人",
+    EscalationRung.DEPUTY_LEADER: "分管局领导",
+    EscalationRung.PRINCIPAL_LEADER: "主要负责同志",
+}
+
+RUNG_ROLES: dict[EscalationRung, Role] = {
+    EscalationRung.DUTY_OFFICER: Role.DUTY_OFFICER,
+    EscalationRung.SECTION_HEAD: Role.SECTION,
+    EscalationRung.DEPUTY_LEADER: Role.LEADER,
+    EscalationRung.PRINCIPAL_LEADER: Role.LEADER,
 }
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -191,7 +208,8 @@ class Levels(BaseModel):
     critical: UrgentLevelPolicy = Field(default_factory=_urgent_default)
 
 
-_DEFAULT_CHAIN = (Role.DUTY_OFFICER, Role.SECTION_HEAD, Role.DEPUTY_LEADER, Role.PRINCIPAL_LEADER)
+_DEFAULT_CHAIN = (EscalationRung.DUTY_OFFICER, EscalationRung.SECTION_HEAD,
+                  EscalationRung.DEPUTY_LEADER, EscalationRung.PRINCIPAL_LEADER)
 
 
 class Policy(BaseModel):
@@ -204,7 +222,7 @@ class Policy(BaseModel):
     overdue_repeat_minutes: int = Field(default=30, gt=0)
     overdue_repeat_max: int | None = Field(default=None, ge=1)
     ack_timeout_minutes: int = Field(default=15, gt=0)
-    escalation: tuple[Role, ...] = _DEFAULT_CHAIN
+    escalation: tuple[EscalationRung, ...] = _DEFAULT_CHAIN
 
     @field_validator("reminders_before_minutes")
     @classmethod
@@ -217,7 +235,7 @@ class Policy(BaseModel):
 
     @field_validator("escalation")
     @classmethod
-    def _chain_usable(cls, value: tuple[Role, ...]) -> tuple[Role, ...]:
+    def _chain_usable(cls, value: tuple[EscalationRung, ...]) -> tuple[EscalationRung, ...]:
         if not value:
             raise ValueError("the escalation chain needs at least one role (e.g. duty_officer)")
         if len(set(value)) != len(value):

@@ -8,6 +8,7 @@ CSV file (``yuqing roster import FILE``); the newest import is in force::
       people:
         zhang: {name: 张三, section: 办公室, channels: ["mailto://...", "json://..."]}
         li:    {name: 李四, section: 办公室, channels: ["dingtalk://token/"]}
+        sun:   {name: 孙七, section: 办公室, roles: [office]}   # extra roles (optional)
       sections: {办公室: li}              # section -> its head (科室负责人)
       deputy_leader: zhao                 # 分管局领导
       principal_leader: qian              # 主要负责同志
@@ -16,7 +17,14 @@ CSV file (``yuqing roster import FILE``); the newest import is in force::
 
 The CSV form has one row per role a person holds: ``person,name,role,section,channels,start,end``
 with role one of duty_officer (a shift: start/end), section_head, deputy_leader,
-principal_leader, admin, and channels separated by spaces.
+principal_leader, admin, section, office, leader, and channels separated by spaces.
+
+Each roster key is a person record (``yuqing.core.models.Person``, the same one ``yuqing user
+add`` writes): importing a roster creates or updates them (:func:`sync_people`) with the roles
+the roster gives — a shift makes a ``duty_officer``, heading a section a ``section`` person with
+``heads_section``, deputy or principal leader a ``leader``, ``admin`` an ``admin``, plus any
+``roles:`` listed. Escalation's section rung is the head of the incident's owning section
+(谁主管谁负责, ``analysis.ownership``), else the head of the duty officer's section.
 """
 
 from __future__ import annotations
@@ -34,37 +42,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.models import RosterVersion
-from alerts.policy import Role
-from yuqing.core import audit
+from alerts.policy import EscalationRung
+from yuqing.core import audit, people
 from yuqing.core.clock import SHANGHAI, parse_local
-from yuqing.core.users import find_user
-
-# apprise schemes we deliver to: e-mail, DingTalk, WeCom group bot (``wecom://`` is Pushplus,
-# not WeCom), Feishu, JSON/form webhooks (an SMS gateway is a webhook) and Lark.
-CHANNEL_SCHEMES = frozenset({"mailto", "mailtos", "json", "jsons", "form", "forms", "xml",
-                             "xmls", "dingtalk", "wecombot", "feishu", "lark"})
+from yuqing.core.models import Person, Role
+from yuqing.core.people import Action, check_channels
 
 
 class RosterError(Exception):
     """The roster file is unusable; the message is one line for the operator."""
 
 
-class Person(BaseModel):
+class RosterPerson(BaseModel):
+    """A roster entry; its key in ``people`` is the person record's name."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     section: str | None = None
     channels: tuple[str, ...] = ()
+    roles: tuple[Role, ...] = ()  # roles beyond those the roster implies (e.g. office)
 
     @field_validator("channels")
     @classmethod
     def _known_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for url in value:
-            scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-            if scheme not in CHANNEL_SCHEMES:
-                raise ValueError(f"unsupported channel {url[:40]!r}: expected one of "
-                                 f"{', '.join(sorted(CHANNEL_SCHEMES))} (apprise URLs)")
-        return value
+        return check_channels(value)
 
 
 class Shift(BaseModel):
@@ -94,7 +96,7 @@ class Shift(BaseModel):
 class Roster(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    people: dict[str, Person] = Field(default_factory=dict)
+    people: dict[str, RosterPerson] = Field(default_factory=dict)
     shifts: tuple[Shift, ...] = ()
     sections: dict[str, str] = Field(default_factory=dict)
     deputy_leader: str | None = None
@@ -115,7 +117,7 @@ class Roster(BaseModel):
 class Rung:
     """One step of the escalation chain at a moment: the role and who fills it (None: empty)."""
 
-    role: Role
+    role: EscalationRung
     person: str | None
 
 
@@ -132,20 +134,25 @@ def gap_around(roster: Roster, now: datetime) -> tuple[datetime | None, datetime
     return (max(before) if before else None, min(after) if after else None)
 
 
-def chain(roster: Roster, now: datetime, roles: tuple[Role, ...]) -> list[Rung]:
-    """The escalation chain at ``now`` in policy order; the section head is the duty officer's."""
+def chain(roster: Roster, now: datetime, roles: tuple[EscalationRung, ...],
+          owning_section: str | None = None) -> list[Rung]:
+    """The escalation chain at ``now`` in policy order. The section head is the head of
+    ``owning_section`` (谁主管谁负责) when the roster names one, else the duty officer's."""
     officer = on_duty(roster, now)
-    section = roster.people[officer].section if officer else None
-    head = roster.sections.get(section) if section else None
+    head = roster.sections.get(owning_section) if owning_section else None
+    if head is None:
+        section = roster.people[officer].section if officer else None
+        head = roster.sections.get(section) if section else None
     if head is None and roster.sections:
         head = next(iter(roster.sections.values()))  # no section known: the first listed head
-    filled = {Role.DUTY_OFFICER: officer, Role.SECTION_HEAD: head,
-              Role.DEPUTY_LEADER: roster.deputy_leader,
-              Role.PRINCIPAL_LEADER: roster.principal_leader}
+    filled = {EscalationRung.DUTY_OFFICER: officer, EscalationRung.SECTION_HEAD: head,
+              EscalationRung.DEPUTY_LEADER: roster.deputy_leader,
+              EscalationRung.PRINCIPAL_LEADER: roster.principal_leader}
     return [Rung(role, filled[role]) for role in roles]
 
 
-def leader_for_gap(roster: Roster, now: datetime, roles: tuple[Role, ...]) -> str | None:
+def leader_for_gap(roster: Roster, now: datetime,
+                   roles: tuple[EscalationRung, ...]) -> str | None:
     """Who is told that the duty slot is empty: the first filled rung above the duty officer."""
     return next((r.person for r in chain(roster, now, roles)[1:] if r.person), None)
 
@@ -188,6 +195,9 @@ def _csv_role(data: dict[str, Any], person: str, row: dict[str, str], line: int)
         data["sections"][row["section"]] = person
     elif role in ("deputy_leader", "principal_leader", "admin"):
         data[role] = person
+    elif role in ("section", "office", "leader"):
+        held = data["people"][person].setdefault("roles", [])
+        held += [role] if role not in held else []
     else:
         raise RosterError(f"CSV 第 {line} 行角色无效 / line {line}: unknown role {role!r}")
 
@@ -216,16 +226,47 @@ def read_roster_file(path: Path) -> Roster:
 
 def import_roster(session: Session, roster: Roster, *, source: str, actor: str,
                   now: datetime) -> RosterVersion:
-    """Store ``roster`` as the one in force (audited)."""
+    """Store ``roster`` as the one in force and its people as person records (audited)."""
     row = RosterVersion(data=roster.model_dump(mode="json"), source=source, imported_by=actor,
                         imported_at=now)
     session.add(row)
     session.flush()
+    added = sync_people(session, roster, now)
     audit.record(session, actor=actor, action="roster.import", object_type="roster",
                  object_id=row.id, now=now,
                  details={"source": source, "people": len(roster.people),
-                          "shifts": len(roster.shifts)})
+                          "new_people": added, "shifts": len(roster.shifts)})
     return row
+
+
+def implied_roles(roster: Roster, key: str) -> set[Role]:
+    """The roles ``key`` holds by this roster: shifts, heading a section, leading, admin."""
+    roles = set(roster.people[key].roles)
+    if any(s.person == key for s in roster.shifts):
+        roles.add(Role.DUTY_OFFICER)
+    if key in roster.sections.values():
+        roles.add(Role.SECTION)
+    if key in (roster.deputy_leader, roster.principal_leader):
+        roles.add(Role.LEADER)
+    if key == roster.admin:
+        roles.add(Role.ADMIN)
+    return roles
+
+
+def sync_person(session: Session, roster: Roster, key: str, now: datetime) -> tuple[Person, bool]:
+    """Create or update the person record of roster key ``key``; (person, created)."""
+    entry = roster.people[key]
+    heads = [section for section, head in roster.sections.items() if head == key]
+    return people.upsert(session, key, now=now, display_name=entry.name,
+                         roles=implied_roles(roster, key),
+                         section=entry.section or (heads[0] if heads else None),
+                         heads_section=bool(heads), channels=entry.channels)
+
+
+def sync_people(session: Session, roster: Roster, now: datetime) -> int:
+    """Every roster person as a person record (roles are added, never dropped); returns how
+    many records were new."""
+    return sum(sync_person(session, roster, key, now)[1] for key in roster.people)
 
 
 def display_name(roster: Roster, key: str | None) -> str:
@@ -234,18 +275,25 @@ def display_name(roster: Roster, key: str | None) -> str:
     return person.name if person is not None else (key or "")
 
 
-def resolve_person(session: Session, given: str, configured: Roster | None) -> str | None:
-    """The roster key or user name that ``given`` names: a key of the roster in force or of the
-    config's roster, an active user, or the unique roster person with that name (张三). None:
-    nobody; until one identity exists, an acknowledgement must come from one of these."""
-    rosters = (current_roster(session, configured), configured or Roster())
-    if any(given in roster.people for roster in rosters):
-        return given
-    user = find_user(session, given)
-    if user is not None and user.active:
-        return given
-    named = {key for roster in rosters for key, p in roster.people.items() if p.name == given}
-    return named.pop() if len(named) == 1 else None
+def acting_person(session: Session, given: str, action: Action,
+                  configured: Roster | None, now: datetime) -> Person:
+    """The person ``given`` names (key or display name) if they may take ``action``.
+
+    A person of the config's roster who has no record yet (the config is read, not imported)
+    gets it first, so the config's roster people are person records too. Raises
+    ``people.UnknownPerson`` or ``people.PermissionDenied`` (one line); on refusal nothing is
+    written.
+    """
+    if people.find(session, given) is None:
+        roster = configured or Roster()
+        keys = [k for k, p in roster.people.items() if given in (k, p.name)]
+        if len(keys) == 1:
+            probe = Person(name=keys[0], roles=sorted(r.value for r in
+                                                      implied_roles(roster, keys[0])))
+            if not people.allows(probe, action):  # refused: write nothing
+                raise people.denied(probe, action)
+            sync_person(session, roster, keys[0], now)
+    return people.require(session, given, action)
 
 
 def current_roster(session: Session, configured: Roster | None) -> Roster:

@@ -36,11 +36,14 @@ from alerts.deadlines import ClockUpdate, IncidentError, get_incident, policy_of
 from alerts.models import (Acknowledgement, ClockState, Deadline, EscalationCause, IncidentLink,
                            Notification)
 from alerts.policy import DEFAULT_POLICY, Policy
-from alerts.roster import (Roster, Rung, chain, current_roster, display_name, gap_around,
-                           leader_for_gap, parse_roster, resolve_person)
-from analysis.models import Incident, IncidentDocument, Severity
+from alerts.roster import (Roster, Rung, acting_person, chain, current_roster, display_name,
+                           gap_around, leader_for_gap, parse_roster)
+from analysis.incidents import IncidentTerms, advance
+from analysis.models import Incident, IncidentDocument, IncidentStatus, Severity
+from analysis.ownership import DEFAULT_OWNERSHIP, Ownership
 from crawler.models import Document
 from yuqing.core import audit
+from yuqing.core.people import Action, PeopleError
 from yuqing.core.clock import SHANGHAI, format_local
 
 NOBODY = "-"
@@ -54,6 +57,12 @@ class AlertSetup:
     roster: Roster = field(default_factory=Roster)  # the config's roster section
     dashboard_url: str | None = None  # alerts link to it only when one is configured
     tz: ZoneInfo = SHANGHAI
+    ownership: Ownership = DEFAULT_OWNERSHIP  # topic -> owning section (谁主管谁负责)
+
+    def terms(self) -> IncidentTerms:
+        """What a new incident copies: the policy (later edits never move running clocks) and
+        the topic owners."""
+        return IncidentTerms(self.policy.model_dump(mode="json"), self.ownership)
 
     def __post_init__(self) -> None:
         # Validated once here, never per sweep; a mapping (tests, benchmarks) is parsed now.
@@ -89,7 +98,7 @@ def sweep(session: Session, now: datetime, setup: AlertSetup, *, limit: int = 50
         incident = session.get(Incident, incident_id)
         if incident is None:
             continue
-        if incident.status != "open":
+        if not incident.active:
             _park(session, incident_id)
             continue
         updates = sync_incident(session, incident, now, fallback=setup.policy)
@@ -171,7 +180,7 @@ def _first_recipient(rungs: Sequence[Rung], roster: Roster,
 def _enqueue_first_rung(session: Session, incident: Incident, planned: _Planned,
                         clocks: Sequence[ClockView], roster: Roster, policy: Policy,
                         now: datetime, setup: AlertSetup, ack: Acknowledgement | None) -> int:
-    rungs = chain(roster, now, policy.escalation)
+    rungs = chain(roster, now, policy.escalation, incident.owning_section)
     count = 0
     if rungs and rungs[0].person is None:
         count += _report_gap(session, roster, policy, now)
@@ -275,7 +284,11 @@ def escalate(session: Session, now: datetime, roster: Roster, setup: AlertSetup,
              *, limit: int = 500, only_incident: int | None = None) -> int:
     """Notifications whose escalation time has come go to the next person of the chain (an
     acknowledgement clears the time of those that escalate for lack of one)."""
-    query = select(Notification).where(Notification.escalate_at <= now)
+    # A closed incident's escalations wait (its rows keep their time): reopening resumes them.
+    query = (select(Notification).outerjoin(Incident, Incident.id == Notification.incident_id)
+             .where(Notification.escalate_at <= now,
+                    or_(Notification.incident_id.is_(None),
+                        Incident.status != IncidentStatus.CLOSED.value)))
     if only_incident is not None:
         query = query.where(Notification.incident_id == only_incident)
     due = list(session.scalars(query.order_by(Notification.escalate_at).limit(limit)))
@@ -311,7 +324,7 @@ def _onward_cause(session: Session, incident_id: int,
 def _escalate_one(session: Session, note: Notification, now: datetime, roster: Roster,
                   setup: AlertSetup) -> int:
     incident = session.get(Incident, note.incident_id) if note.incident_id else None
-    if incident is None or incident.status != "open":
+    if incident is None or not incident.active:
         return 0
     # Rows written before causes were recorded escalated for lack of acknowledgement only.
     cause = EscalationCause(note.escalate_cause or EscalationCause.UNACKNOWLEDGED)
@@ -319,7 +332,7 @@ def _escalate_one(session: Session, note: Notification, now: datetime, roster: R
         return 0
     onward = _onward_cause(session, incident.id, cause)
     policy = policy_of(incident, setup.policy)
-    rungs = chain(roster, now, policy.escalation)
+    rungs = chain(roster, now, policy.escalation, incident.owning_section)
     nxt = next((i for i in range(note.level + 1, len(rungs))
                 if rungs[i].person and rungs[i].person != note.recipient), None)
     if nxt is None:
@@ -355,14 +368,15 @@ def acknowledge(session: Session, incident_id: int, user: str, now: datetime,
                 configured_roster: Roster | None) -> Acknowledged:
     """``user`` acknowledges the incident: no step of it escalates for lack of acknowledgement
     any more, later steps go to them, and overdue repeats of clocks already overdue stop (an
-    overdue legal clock still escalates). ``user`` must name a roster person or a user
-    (``roster.resolve_person``); else ``IncidentError`` and nothing changes (audited)."""
-    get_incident(session, incident_id)
-    person = resolve_person(session, user, configured_roster)
-    if person is None:
-        raise IncidentError(f"确认人未知 / unknown person {user!r}: neither on the roster (config "
-                            f"or imported) nor a user; give a roster key (e.g. zhangsan), a "
-                            f"roster name or a user name")
+    overdue legal clock still escalates). ``user`` must name a person (key or display name, a
+    config roster person included) whose role may acknowledge; else ``IncidentError`` and
+    nothing changes (audited). An open incident becomes acknowledged."""
+    incident = get_incident(session, incident_id)
+    try:
+        person = acting_person(session, user, Action.ACKNOWLEDGE, configured_roster, now).name
+    except PeopleError as exc:
+        raise IncidentError(str(exc)) from None
+    advance(incident, IncidentStatus.ACKNOWLEDGED)
     result = session.execute(update(Notification).where(
         Notification.incident_id == incident_id, Notification.acked_at.is_(None))
         .values(acked_at=now, acked_by=person).execution_options(synchronize_session=False))

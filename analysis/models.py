@@ -54,6 +54,30 @@ class Classification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class IncidentStatus(StrEnum):
+    """An incident's life: open → acknowledged → responding → closed (reopening goes back)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDING = "responding"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return INCIDENT_STATUS_LABELS[self]
+
+
+INCIDENT_STATUS_LABELS: dict[IncidentStatus, str] = {
+    IncidentStatus.OPEN: "待确认",
+    IncidentStatus.ACKNOWLEDGED: "已确认",
+    IncidentStatus.RESPONDING: "回应中",
+    IncidentStatus.CLOSED: "已关闭",
+}
+# Every state before closing: clocks run, alerts go out, documents may still join.
+ACTIVE_STATUSES = (IncidentStatus.OPEN.value, IncidentStatus.ACKNOWLEDGED.value,
+                   IncidentStatus.RESPONDING.value)
+
+
 class Incident(Base):
     """One event, however many reposts. T0 candidates are kept with their source."""
 
@@ -74,6 +98,15 @@ class Incident(Base):
     reported_by: Mapped[str | None] = mapped_column(String(64), default=None)
     policy_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 谁主管谁负责: the section that owns the topic drafts the answer and is escalated to.
+    owning_section: Mapped[str | None] = mapped_column(String(64), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    close_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @property
+    def active(self) -> bool:
+        return self.status != IncidentStatus.CLOSED
 
 
 class IncidentDocument(Base):

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from analysis.classify import Model, active_model, classify_texts
 from analysis.cluster import (Cluster, ClusterDoc, Clusterer, Engagement, HeatPolicy, grade,
                               load_policy)
-from analysis.incidents import EarlierPost, earlier_post, open_incident
-from analysis.models import Classification, Incident, IncidentDocument, Severity
+from analysis.incidents import EarlierPost, IncidentTerms, earlier_post, open_incident
+from analysis.models import (ACTIVE_STATUSES, Classification, Incident, IncidentDocument,
+                             Severity)
 from analysis.text import normalise
 from crawler.models import Document, Source
 
@@ -57,8 +58,10 @@ def own_channel_sources(session: Session) -> frozenset[int]:
 
 
 def analyse_pending(session: Session, now: datetime, model: Model | None = None,
-                    policy: HeatPolicy | None = None, limit: int = 5000) -> AnalysisResult:
-    """Classify pending documents and place the sensitive, relevant ones into incidents."""
+                    policy: HeatPolicy | None = None, limit: int = 5000,
+                    terms: IncidentTerms | None = None) -> AnalysisResult:
+    """Classify pending documents and place the sensitive, relevant ones into incidents
+    (opened with ``terms``: the policy snapshot and topic owners)."""
     docs = pending_documents(session, limit)
     result = AnalysisResult(classified=len(docs))
     if not docs:
@@ -77,7 +80,8 @@ def analyse_pending(session: Session, now: datetime, model: Model | None = None,
     session.flush()
     result.sensitive = len(relevant)
     if relevant:
-        _place(session, relevant, now, policy or load_policy(), result, model.word_idf)
+        _place(session, relevant, now, policy or load_policy(), result, model.word_idf,
+               terms or IncidentTerms())
     return result
 
 
@@ -118,7 +122,7 @@ def _cluster_doc(doc: Document, verdict: Classification, source_names: dict[int,
 
 def _place(session: Session, relevant: Sequence[tuple[Document, Classification]],
            now: datetime, policy: HeatPolicy, result: AnalysisResult,
-           idf: Mapping[str, float]) -> None:
+           idf: Mapping[str, float], terms: IncidentTerms) -> None:
     names = dict(session.execute(select(Source.id, Source.name)).tuples().all())
     clusterer, by_doc = _rebuild(session, now, policy, names, idf)
     placed: dict[str, list[Document]] = {}  # cluster id -> the documents this run added
@@ -133,7 +137,8 @@ def _place(session: Session, relevant: Sequence[tuple[Document, Classification]]
         by_doc[doc.id] = cluster.id
         placed.setdefault(cluster.id, []).append(doc)
     for cluster_id in sorted(placed):
-        _persist(session, clusterer.clusters[cluster_id], placed[cluster_id], now, policy, result)
+        _persist(session, clusterer.clusters[cluster_id], placed[cluster_id], now, policy, result,
+                 terms)
 
 
 def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[int, str],
@@ -146,7 +151,7 @@ def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[in
         .join(IncidentDocument, IncidentDocument.incident_id == Incident.id)
         .join(Document, Document.id == IncidentDocument.document_id)
         .join(Classification, Classification.document_id == Document.id)
-        .where(Incident.status == "open", Incident.is_drill.is_(False))
+        .where(Incident.status.in_(ACTIVE_STATUSES), Incident.is_drill.is_(False))
         .order_by(Incident.id, Document.id))
     for incident_id, severity, doc, verdict in rows:
         cluster_id = f"i{incident_id}"
@@ -161,13 +166,13 @@ def _rebuild(session: Session, now: datetime, policy: HeatPolicy, names: dict[in
 
 
 def _persist(session: Session, cluster: Cluster, added: Sequence[Document], now: datetime,
-             policy: HeatPolicy, result: AnalysisResult) -> None:
+             policy: HeatPolicy, result: AnalysisResult, terms: IncidentTerms) -> None:
     """Grade the cluster; link the added documents to its incident, or open one for it."""
     changes = grade(cluster, policy, now)
     if not cluster.id.startswith("i"):
         topic = max(cluster.members, key=lambda m: m.doc.severity.rank).doc.topic
         incident = open_incident(session, title=cluster.title, severity=cluster.severity,
-                                 topic=topic, documents=added, now=now)
+                                 topic=topic, documents=added, now=now, terms=terms)
         result.opened.append(incident.id)
         return
     incident_id = int(cluster.id[1:])

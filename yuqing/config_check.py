@@ -113,6 +113,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
     """Every problem of a config mapping, section by section, in file order."""
     from alerts.policy import Policy
     from alerts.roster import Roster
+    from analysis.ownership import Ownership
     from analysis.schemes import SchemesSection
     from crawler.sources import CrawlSettings, SourcesSection
 
@@ -126,6 +127,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
         ("schemes", SchemesSection, data.get("schemes") or [], "schemes"),
         ("policy", Policy, data.get("policy") or {}, "policy"),
         ("roster", Roster, data.get("roster") or {}, "roster"),
+        ("ownership", Ownership, data.get("ownership") or {}, "ownership"),
     ]
     for name, model, value, prefix in sections:
         if _right_shape(name, data.get(name)):
@@ -134,10 +136,10 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
                 found = [p for p in found if "duplicate source" not in p.message]
                 found += _duplicate_sources(data) + _references(data)
             problems += found
-    return problems + _channels(data) + _roster_warnings(data)
+    return problems + _channels(data) + _roster_warnings(data) + _ownership_warnings(data)
 
 
-_SECTIONS = ("crawl", "sources", "schemes", "policy", "roster")
+_SECTIONS = ("crawl", "sources", "schemes", "policy", "roster", "ownership")
 
 
 def _right_shape(name: str, value: Any) -> bool:
@@ -244,7 +246,7 @@ def _references(data: dict[str, Any]) -> list[Problem]:
 
 def _channels(data: dict[str, Any]) -> list[Problem]:
     """Each channel of a known scheme must be a URL apprise can use (sending nothing)."""
-    from alerts.roster import CHANNEL_SCHEMES
+    from yuqing.core.people import CHANNEL_SCHEMES
     from alerts.transports.apprise_transport import valid_url
 
     people = (data.get("roster") or {}).get("people") if isinstance(data.get("roster"),
@@ -265,6 +267,30 @@ def _roster_warnings(data: dict[str, Any]) -> list[Problem]:
     if not isinstance(roster, dict) or roster.get("admin"):
         return []
     return [admin_warning()]
+
+
+def _ownership_warnings(data: dict[str, Any]) -> list[Problem]:
+    """Owning sections the roster names no head for: their incidents escalate to the head of
+    the duty officer's section instead (one warning, when the config
+    writes both the owners and the heads)."""
+    from pydantic import ValidationError
+
+    from analysis.ownership import load_ownership
+
+    roster = data.get("roster")
+    heads = roster.get("sections") if isinstance(roster, dict) else None
+    if not isinstance(heads, dict) or not heads or not data.get("ownership"):
+        return []
+    try:
+        owners = load_ownership(data.get("ownership") or {}).root
+    except ValidationError:
+        return []  # reported as an error above
+    missing = "、".join(sorted({section for section in owners.values() if section not in heads}))
+    if not missing:
+        return []
+    return [Problem("roster.sections", f"主管科室无科室负责人：{missing}，其事件升级将转至值班员所在科室负责人 / "
+                    f"owning sections without a head in roster.sections: {missing}",
+                    warning=True)]
 
 
 def admin_warning() -> Problem:

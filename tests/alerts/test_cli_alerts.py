@@ -155,7 +155,7 @@ def test_ack_by_someone_neither_on_the_roster_nor_a_user_is_refused_and_changes_
     env = roster_config(tmp_path)
     incident_id = report(run_cli)
     refused = run_cli("ack", str(incident_id), "--by", by, env=env)
-    assert refused.code == 2 and "确认人未知" in refused.stderr and by in refused.stderr
+    assert refused.code == 2 and "人员未知" in refused.stderr and by in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
     assert acks(tmp_path) == []
 

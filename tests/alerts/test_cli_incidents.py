@@ -22,6 +22,9 @@ def _clocks(run_cli: Run, now: str) -> dict[str, dict[str, Any]]:
 
 def _report(run_cli: Run, severity: str) -> int:
     assert run_cli("init").code == 0
+    for name, role in (("alice", "duty_officer"), ("leader", "leader")):  # who acts below
+        added = run_cli("user", "add", name, "--role", role, "--no-login")
+        assert added.code == 0, added.stderr
     result = run_cli("incidents", "report", "--title", "网传某监狱服刑人员非正常死亡", "--severity",
                      severity, "--t-event", "2026-11-29 08:00", "--now", "2026-11-29 09:00",
                      "--json")

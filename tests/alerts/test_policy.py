@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from alerts.clocks import rules_for
 from alerts.models import ClockKind
-from alerts.policy import DEFAULT_POLICY, Policy, Role, load_policy
+from alerts.policy import DEFAULT_POLICY, EscalationRung, Policy, load_policy
 from analysis.models import Severity
 from yuqing.core.settings import Settings, SettingsError, load_config, section
 
@@ -147,4 +147,4 @@ def test_it_reports_quiet_hours_for_major_with_file_and_key_through_the_config_l
 
 def test_it_orders_the_escalation_chain_as_written() -> None:
     policy = load_policy({"escalation": ["section_head", "duty_officer"]})
-    assert policy.escalation == (Role.SECTION_HEAD, Role.DUTY_OFFICER)
+    assert policy.escalation == (EscalationRung.SECTION_HEAD, EscalationRung.DUTY_OFFICER)

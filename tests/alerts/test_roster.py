@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from alerts.policy import DEFAULT_POLICY, Role
+from alerts.policy import DEFAULT_POLICY, EscalationRung
 from alerts.roster import (RosterError, chain, gap_around, leader_for_gap, on_duty, parse_roster,
                            read_roster_file)
 from tests.alerts.conftest import roster_data
@@ -32,8 +32,8 @@ def test_it_finds_who_is_on_duty_at_the_shift_boundaries(at: str, person: str | 
 def test_the_chain_follows_the_policy_order() -> None:
     rungs = chain(ROSTER, parse_local("2026-11-29 12:00"), DEFAULT_POLICY.escalation)
     assert [(r.role, r.person) for r in rungs] == [
-        (Role.DUTY_OFFICER, "alice"), (Role.SECTION_HEAD, "bob"),
-        (Role.DEPUTY_LEADER, "carol"), (Role.PRINCIPAL_LEADER, "carol")]
+        (EscalationRung.DUTY_OFFICER, "alice"), (EscalationRung.SECTION_HEAD, "bob"),
+        (EscalationRung.DEPUTY_LEADER, "carol"), (EscalationRung.PRINCIPAL_LEADER, "carol")]
 
 
 def test_an_empty_slot_is_reported_with_its_bounds_to_the_first_leader() -> None:

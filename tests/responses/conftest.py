@@ -41,7 +41,8 @@ PRESS_URL = "https://sfj.example.gov.cn/xwfb/20261103/fabuhui.html"
 RESPONSE_URL = "https://sfj.example.gov.cn/hygq/20261111/huiying.html"
 FIRST_POST_URL = "https://bbs.example.com/thread/88231"
 SECTIONS = {"exam": "法律职业资格管理处", "legal_aid": "公共法律服务处"}
-ROSTER = parse_roster({"people": {"alice": {"name": "值班员甲", "section": "办公室"}}})
+ROSTER = parse_roster({"people": {"alice": {"name": "值班员甲", "section": "办公室",
+                                           "roles": ["duty_officer"]}}})
 
 
 def bj(month: int, day: int, hour: int, minute: int = 0) -> datetime:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from alerts.policy import DEFAULT_POLICY, Policy
+from analysis.ownership import DEFAULT_OWNERSHIP, load_ownership
 from tests.conftest import CliResult
 from yuqing.config_check import check_data
 from yuqing.core.migrate import upgrade
@@ -129,8 +130,12 @@ def uncomment(text: str) -> str:
 
 def test_the_commented_examples_of_the_default_config_validate() -> None:
     data = yaml.safe_load(uncomment(default_config_text()))
-    assert set(data) == {"crawl", "sources", "schemes", "policy", "roster"}
-    assert [p.line() for p in check_data(data)] == []
+    assert set(data) == {"crawl", "sources", "schemes", "policy", "roster", "ownership"}
+    problems = check_data(data)
+    # the example roster heads two sections: the other owning sections are named in one warning
+    assert [(p.path, p.warning) for p in problems] == [("roster.sections", True)]
+    assert "律师公证工作管理科" not in problems[0].message and "监狱管理局" in problems[0].message
+    assert load_ownership(data["ownership"]) == DEFAULT_OWNERSHIP  # the file shows the defaults
     roster = data["roster"]
     assert roster["admin"] and roster["people"] and roster["shifts"] and roster["sections"]
     # "policy: {} means the values below": true except the quiet hours it shows for 较大
@@ -141,9 +146,16 @@ def test_the_commented_examples_of_the_default_config_validate() -> None:
     assert shown.levels.critical == DEFAULT_POLICY.levels.critical
 
 
-@pytest.mark.parametrize("section", ["policy", "roster"])
+@pytest.mark.parametrize("section", ["policy", "roster", "ownership"])
 def test_the_readme_examples_validate(section: str) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
     example = [yaml.safe_load(b) for b in blocks if b.startswith(f"{section}:")]
     assert len(example) == 1, f"one {section} example in the README"
     assert [p.line() for p in check_data(example[0])] == []
+
+
+def test_an_ownership_map_with_an_unknown_topic_or_no_section_is_refused_naming_it() -> None:
+    problems = check_data({"ownership": {"notry": "公证科", "exam": " "}})
+    assert [p.path for p in problems] == ["ownership"]
+    assert "notry" in problems[0].message
+    assert check_data({"ownership": {"notary": "公证科"}}) == []

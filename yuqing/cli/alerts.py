@@ -133,17 +133,17 @@ def roster_import(
     file: Path = typer.Argument(..., help="值班表文件（YAML 或 CSV）"),
     by: str = typer.Option("cli", "--by", help="导入人"),
 ) -> None:
-    """导入值班表（替换当前值班表）。"""
-    from alerts.roster import RosterError, import_roster, read_roster_file
+    """导入值班表（替换当前值班表），并据此建立或更新人员记录。"""
+    from alerts.roster import RosterError
+    from yuqing.services.people import import_roster_file
 
     ctx = open_context()
     try:
-        roster = read_roster_file(file)
+        with session_scope(ctx.sessions) as session:
+            done = import_roster_file(session, file, actor=by, now=ctx.clock())
     except RosterError as exc:
         fail(str(exc))
-    with session_scope(ctx.sessions) as session:
-        import_roster(session, roster, source=str(file), actor=by, now=ctx.clock())
-    console.print(f"已导入值班表：{len(roster.people)} 人，{len(roster.shifts)} 个班次")
+    console.print(f"已导入值班表：{done.people} 人，{done.shifts} 个班次")
 
 
 @roster_app.command("now")

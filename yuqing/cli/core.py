@@ -16,7 +16,7 @@ from yuqing.cli.app import (app, console, fail, open_context, print_json, print_
 from yuqing.core.db import session_scope
 from yuqing.core.migrate import upgrade
 from yuqing.core.settings import default_config_text
-from yuqing.core.users import UserError, add_user
+from yuqing.core.users import UserError
 
 user_app = typer.Typer(help="用户管理。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志。", no_args_is_help=True)
@@ -103,23 +103,30 @@ def _read_password() -> str:
 
 @user_app.command("add")
 def user_add(
-    name: str = typer.Argument(..., help="用户名"),
+    name: str = typer.Argument(..., help="用户名（人员代号，如 zhangsan）"),
     role: str = typer.Option(..., "--role", help="角色：duty_officer, section, office, leader, admin"),
+    display_name: str | None = typer.Option(None, "--display-name", help="姓名，如 张三（默认同用户名）"),
+    section: str | None = typer.Option(None, "--section", help="所在科室，如 律师公证工作管理科"),
+    channels: list[str] = typer.Option([], "--channel", help="通知渠道（apprise 地址），可重复"),
+    login: bool = typer.Option(True, "--login/--no-login", help="是否设置登录密码"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    """添加用户（终端中提示输入密码；非终端时从标准输入读取）。"""
+    """添加人员（终端中提示输入密码；非终端时从标准输入读取；--no-login 不设密码）。"""
+    from yuqing.services.people import add_person
+
     ctx = open_context()
-    password = _read_password()
+    password = _read_password() if login else None
     try:
         with session_scope(ctx.sessions) as session:
-            user = add_user(session, name, role, password, actor="cli", now=ctx.clock())
-            data = {"id": user.id, "name": user.name, "role": user.role}
+            added = add_person(session, name, role, password, section=section, channels=channels,
+                               actor="cli", now=ctx.clock(), display_name=display_name)
     except UserError as exc:
         fail(str(exc))
     if as_json:
-        print_json(data)
+        print_json({"id": added.id, "name": added.name, "role": role, "roles": added.roles,
+                    "section": added.section, "channels": added.channels, "login": added.login})
     else:
-        console.print(f"已添加用户 {data['name']}（{data['role']}）")
+        console.print(f"已添加用户 {added.name}（{'、'.join(added.roles)}）")
 
 
 @audit_app.command("verify")

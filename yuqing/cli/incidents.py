@@ -9,6 +9,7 @@ from yuqing.cli.alerts import SEVERITY_HELP, incidents_app
 from yuqing.cli.app import console, fail, local_time, open_context, print_json, typed_config
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
+from yuqing.core.people import Action, require
 
 
 @incidents_app.command("list")

@@ -1,4 +1,4 @@
-"""Tables owned by the application shell: users and the hash-chained audit log."""
+"""Tables of the base: the person record (one identity) and the hash-chained audit log."""
 
 from __future__ import annotations
 
@@ -29,15 +29,31 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
-class User(Base):
-    __tablename__ = "users"
+class Person(Base):
+    """One person: a roster entry, an actor named in the audit log, optionally a login.
+
+    ``name`` is the key every other table refers to (``zhangsan``); ``display_name`` is what a
+    message shows (张三). ``roles`` holds :class:`Role` values; a section head has the role
+    ``section`` and ``heads_section`` set (the roster's ``sections`` map says which section).
+    ``password_hash`` (argon2) is None for someone who never logs in.
+    """
+
+    __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    section: Mapped[str | None] = mapped_column(String(64), default=None)
+    heads_section: Mapped[bool] = mapped_column(Boolean, default=False)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
 
 
 class AuditEvent(Base):

@@ -86,6 +86,7 @@ class AppConfig(BaseModel):
     schemes: list[dict[str, Any]] = []
     policy: dict[str, Any] = {}
     roster: dict[str, Any] = {}
+    ownership: dict[str, Any] = {}
     path: Path | None = None
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from alerts.policy import DEFAULT_POLICY, Policy
 from alerts.roster import Roster
 from alerts.sweep import AlertSetup
+from analysis.ownership import DEFAULT_OWNERSHIP, Ownership
 from analysis.schemes import SchemeConfig, SchemesSection, load_schemes_yaml, scheme_queries
 from crawler.sources import CrawlSettings, SourceConfig, SourcesSection
 from yuqing.core.clock import SHANGHAI
@@ -24,13 +25,14 @@ class Config:
     schemes: list[SchemeConfig] = field(default_factory=list)  # configured, else the shipped ones
     policy: Policy = DEFAULT_POLICY
     roster: Roster = field(default_factory=Roster)
+    ownership: Ownership = DEFAULT_OWNERSHIP  # topic -> owning section (谁主管谁负责)
     dashboard_url: str | None = None
     tz: ZoneInfo = SHANGHAI
 
     @property
     def alerts(self) -> AlertSetup:
         return AlertSetup(policy=self.policy, roster=self.roster,
-                          dashboard_url=self.dashboard_url, tz=self.tz)
+                          dashboard_url=self.dashboard_url, tz=self.tz, ownership=self.ownership)
 
     def sources_named(self, names: list[str] | None = None) -> list[SourceConfig]:
         """The configured sources, or only those named (``SettingsError`` for an unknown one)."""
@@ -58,6 +60,7 @@ def load(config: AppConfig, settings: Settings | None = None) -> Config:
         schemes=schemes,
         policy=section(config, "policy", Policy, config.policy or {}),
         roster=section(config, "roster", Roster, config.roster or {}),
+        ownership=section(config, "ownership", Ownership, config.ownership or {}),
         dashboard_url=settings.dashboard_url if settings else None,
         tz=settings.tz if settings else SHANGHAI,
     )

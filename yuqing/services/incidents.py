@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from alerts.deadlines import (IncidentError, change_severity, correct_t0 as _correct_t0,
                               record_publication, report_incident)
 from alerts.models import ClockKind
-from alerts.roster import resolve_person
+from alerts.roster import acting_person
 from alerts.sweep import Acknowledged, acknowledge as _acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
+from yuqing.core.people import Action
 from yuqing.services.config import Config
 
 GRADES = tuple(s.value for s in Severity if s is not Severity.NONE)  # what an officer may give
@@ -38,17 +39,17 @@ def clock_kind_of(code: str) -> ClockKind:
     return ClockKind(code)
 
 
-def actor(session: Session, by: str, action: str, config: Config) -> str:
+_ACTIONS = {"grade": Action.GRADE, "correct_t0": Action.CORRECT_T0, "publish": Action.PUBLISH}
+
+
+def actor(session: Session, by: str, action: str, config: Config, now: datetime) -> str:
     """Who acts, as recorded in the audit log: the one place an acting service checks its
-    actor. Acknowledging needs a roster person or a user (a key, a unique name or a user name,
-    resolved to the key); the other steps take the name as given, which must not be blank."""
-    if action == "ack":
-        person = resolve_person(session, by, config.roster)
-        if person is None:
-            raise IncidentError(f"确认人未知 / unknown person {by!r}: neither on the roster "
-                                f"(config or imported) nor a user; give a roster key (e.g. "
-                                f"zhangsan), a roster name or a user name")
-        return person
+    actor. Grading, correcting T0 and publishing need a person whose role allows the step
+    (``yuqing.core.people``: ``UnknownPerson`` / ``PermissionDenied``, one line, nothing
+    written); acknowledging is checked by ``alerts.sweep.acknowledge``; a hand report names
+    who reported it."""
+    if action in _ACTIONS:
+        return acting_person(session, by, _ACTIONS[action], config.roster, now).name
     if not by.strip():
         raise IncidentError("操作人不能为空 / --by must name who acts")
     return by.strip()
@@ -62,7 +63,7 @@ class Reported:
 def report(session: Session, config: Config, *, title: str, severity: Severity,
            t_event: datetime | None, urls: Sequence[str], by: str, now: datetime) -> Reported:
     """人工上报: an incident with its clocks under the configured policy."""
-    who = actor(session, by, "report", config)
+    who = actor(session, by, "report", config, now)
     incident = report_incident(session, title=title, severity=severity, t_event=t_event,
                                urls=urls, actor=who, now=now, policy=config.policy)
     return Reported(incident.id)
@@ -77,7 +78,7 @@ class Graded:
 def grade(session: Session, config: Config, incident_id: int, severity: Severity, *,
           reason: str, by: str, now: datetime) -> Graded:
     """Regrade; a higher level's clocks start from the same T0."""
-    who = actor(session, by, "grade", config)
+    who = actor(session, by, "grade", config, now)
     change_severity(session, incident_id, severity, actor=who, reason=reason, now=now)
     return Graded(incident_id, severity)
 
@@ -91,7 +92,7 @@ class T0Corrected:
 def correct_t0(session: Session, config: Config, incident_id: int, t_event: datetime, *,
                reason: str, by: str, now: datetime) -> T0Corrected:
     """The event time an officer gives; old T0 and due times stay in history."""
-    who = actor(session, by, "correct_t0", config)
+    who = actor(session, by, "correct_t0", config, now)
     row = _correct_t0(session, incident_id, t_event, actor=who, reason=reason, now=now)
     return T0Corrected(incident_id, row.t0)
 
@@ -100,8 +101,7 @@ def acknowledge(session: Session, config: Config, incident_id: int, *, by: str,
                 now: datetime) -> Acknowledged:
     """Acknowledge for the incident: no step of it escalates for lack of acknowledgement any
     more and later ones go to that person (an overdue legal clock still escalates)."""
-    who = actor(session, by, "ack", config)
-    return _acknowledge(session, incident_id, who, now, config.roster)
+    return _acknowledge(session, incident_id, by, now, config.roster)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def publish(session: Session, config: Config, incident_id: int, kind: ClockKind,
             at: datetime, url: str, by: str, now: datetime) -> Published:
     """A publication that meets the incident's matching clocks (refused when later than now
     beyond the allowed skew, before T0, or without an http(s) URL)."""
-    who = actor(session, by, "publish", config)
+    who = actor(session, by, "publish", config, now)
     record_publication(session, incident_id, kind, at, actor=who, now=now, url=url)
     return Published(incident_id, kind, at)
 
@@ -140,7 +140,7 @@ def list_incidents(session: Session, *, include_closed: bool = False) -> list[In
              .outerjoin(IncidentDocument, IncidentDocument.incident_id == Incident.id)
              .group_by(Incident.id).order_by(Incident.id))
     if not include_closed:
-        query = query.where(Incident.status == "open")
+        query = query.where(Incident.status != "closed")  # acknowledged, responding: still open
     return [IncidentRow(i.id, i.title, Severity(i.severity), i.status, i.topic, i.t0,
                         i.t0_source, i.detected_at, i.is_drill, n)
             for i, n in session.execute(query).tuples()]
