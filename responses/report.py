@@ -6,10 +6,9 @@ count. A clock's outcome is computed at ``now`` from its row's due time and meet
 asked for a past ``now`` shows what was known then. Every figure carries a link target: the
 document or publication it rests on, or a dashboard path (``/incidents/12``).
 
-Two reads are switchable through :class:`ReportSources`, for the response workflow to plug in:
-``publications`` (when each kind was published, with what evidence URL; today the clocks'
-``Publication`` rows) and ``approvals`` (when the response behind a clock was approved; none
-yet, so "approval late" never appears until it is connected).
+Two reads are switchable through :class:`ReportSources`: ``publications`` (when each clock kind
+was published, with what evidence URL: the published responses) and ``approvals`` (when the
+response behind a clock was approved by a leader, for the "approval late" cause).
 """
 
 from __future__ import annotations
@@ -28,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from alerts.clocks import MEETS
 from alerts.models import (CLOCK_LABELS, Acknowledgement, ClockKind, Deadline, Notification,
-                           Publication, SeverityChange, T0Change)
+                           SeverityChange, T0Change)
 from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severity
 from crawler.models import Document
+from responses.models import Response
 from responses.timeliness import (Cause, LateFacts, Outcome, bucket_of, causes_of, hours,
                                   median, outcome_at, p90, rate)
 from yuqing.core.clock import SHANGHAI, ensure_aware
@@ -120,28 +120,47 @@ ApprovalReader = Callable[[Session, Scope], Mapping[tuple[int, str], datetime]]
 
 
 def read_publications(session: Session, scope: Scope) -> dict[int, list[PublicationFact]]:
-    """When each kind was published for the incidents in ``scope``, with its evidence URL,
-    oldest first. The one place that knows where publications are stored."""
+    """When each clock kind was published for the incidents in ``scope``, with its evidence
+    URL, oldest first: the publication step of each published response."""
     found: dict[int, list[PublicationFact]] = defaultdict(list)
     rows = session.execute(
-        select(Publication.incident_id, Publication.kind, Publication.published_at,
-               Publication.url, Publication.recorded_by)
-        .where(Publication.incident_id.in_(scope))
-        .order_by(Publication.incident_id, Publication.published_at, Publication.id))
+        select(Response.incident_id, Response.clock_kind, Response.published_at,
+               Response.published_url, Response.published_by)
+        .where(Response.incident_id.in_(scope), Response.state == "published",
+               Response.clock_kind.is_not(None), Response.published_at.is_not(None))
+        .order_by(Response.incident_id, Response.published_at, Response.id))
     for incident_id, kind, at, url, by in rows.tuples():
-        found[incident_id].append(PublicationFact(incident_id, kind, at, url, by))
+        if kind is not None and at is not None:
+            found[incident_id].append(PublicationFact(incident_id, kind, at, url, by or ""))
+    return found
+
+
+def read_approvals(session: Session, scope: Scope) -> dict[tuple[int, str], datetime]:
+    """(incident, clock kind) -> the earliest leader approval of a response that meets it."""
+    found: dict[tuple[int, str], datetime] = {}
+    rows = session.execute(
+        select(Response.incident_id, Response.clock_kind, Response.approved_at)
+        .where(Response.incident_id.in_(scope), Response.approved_at.is_not(None),
+               Response.clock_kind.is_not(None))
+        .order_by(Response.approved_at, Response.id))
+    for incident_id, published_kind, at in rows.tuples():
+        if published_kind is None or at is None:
+            continue
+        for clock, kinds in MEETS.items():
+            if published_kind in kinds:
+                found.setdefault((incident_id, clock.value), at)
     return found
 
 
 def no_approvals(session: Session, scope: Scope) -> dict[tuple[int, str], datetime]:
-    """No approval workflow yet: no clock is ever "approval late"."""
+    """No approval times: no clock is ever "approval late"."""
     return {}
 
 
 @dataclass(frozen=True)
 class ReportSources:
     publications: PublicationReader = read_publications
-    approvals: ApprovalReader = no_approvals  # (incident, clock kind) -> approved at
+    approvals: ApprovalReader = read_approvals  # (incident, clock kind) -> approved at
 
 
 # --- the report's parts -----------------------------------------------------------------------
