@@ -18,7 +18,7 @@ from pathlib import Path
 
 FETCH_TIMEOUT = 15.0  # seconds, connect and each read
 MAX_BYTES = 10 * 1024 * 1024  # a statement page, its images not included
-USER_AGENT = "yuqing-evidence/0.1 (+舆情回应留证)"
+USER_AGENT = "yuqing-evidence/0.1 (publication evidence)"
 
 
 class EvidenceError(ValueError):

@@ -24,13 +24,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import change_severity, record_publication, report_incident, sync_incident
+from alerts.deadlines import change_severity, report_incident, sync_incident
 from alerts.models import ClockKind
 from alerts.policy import DEFAULT_POLICY
 from alerts.sweep import acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
 from responses.report import Period
+from tests.responses.publishing import record_publication
 from yuqing.core.clock import SHANGHAI
 
 PERIOD = Period(datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
