@@ -19,6 +19,7 @@ The report is asked at ``AS_OF`` (12-01 09:00), after a sweep-like sync of every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -105,3 +106,11 @@ def build_month(session: Session) -> Month:
         sync_incident(session, incident, AS_OF, fire=False)
     session.flush()
     return Month(a.id, b.id, c.id, drill.id, october.id)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pg_or_sqlite_empty(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty database of each kind, not migrated."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("pg_url"))
