@@ -30,7 +30,8 @@ from alerts.models import (CLOCK_LABELS, Acknowledgement, ClockKind, Deadline, N
                            SeverityChange, T0Change)
 from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severity
 from crawler.models import Document
-from responses.models import Response
+from responses.models import Response, ResponseStep
+from responses.procedure import ACTION_LABELS, KIND_LABELS, Action, Kind
 from responses.timeliness import (Cause, LateFacts, Outcome, bucket_of, causes_of, hours,
                                   median, outcome_at, p90, rate)
 from yuqing.core.clock import SHANGHAI, ensure_aware
@@ -337,6 +338,7 @@ class _Incident:
     grades: list[tuple[str, datetime, str, str | None]] = field(default_factory=list)
     t0_changes: list[Any] = field(default_factory=list)
     first_post_url: str | None = None
+    steps: list[tuple[datetime, str, str, str | None, int, str]] = field(default_factory=list)
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.title, Incident.topic, Incident.severity,
@@ -370,7 +372,21 @@ def _load(session: Session, scope: Scope, sources: ReportSources,
         found[incident_id].publications = [p for p in publications if p.published_at <= as_of]
     _load_people(session, scope, found, as_of)
     _load_history(session, scope, found, as_of)
+    _load_steps(session, scope, found, as_of)
     return found
+
+
+def _load_steps(session: Session, scope: Scope, found: dict[int, _Incident],
+                as_of: datetime) -> None:
+    # Each response's procedure steps; its publication is shown from ``publications``.
+    for incident_id, at, action, actor, comment, response_id, kind in session.execute(
+            select(Response.incident_id, ResponseStep.at, ResponseStep.action,
+                   ResponseStep.actor, ResponseStep.comment, Response.id, Response.kind)
+            .join(Response, Response.id == ResponseStep.response_id)
+            .where(Response.incident_id.in_(scope), ResponseStep.at <= as_of,
+                   ResponseStep.action.not_in(("publish", "record")))
+            .order_by(ResponseStep.at, ResponseStep.id)).tuples():
+        found[incident_id].steps.append((at, action, actor, comment, response_id, kind))
 
 
 def _load_people(session: Session, scope: Scope, found: dict[int, _Incident],
@@ -555,6 +571,9 @@ def _timeline(incident: _Incident) -> IncidentTimeline:
                              f"{_by(t.actor, t.reason)}", path) for t in incident.t0_changes]
     events += [TimelineEvent(at, "确认", user, f"{path}#acknowledgements")
                for user, at in incident.acks]
+    events += [TimelineEvent(at, f"回应 #{rid}（{_response_kind(kind)}）：{_action(action)}",
+                             _by(actor, comment), f"/responses/{rid}")
+               for at, action, actor, comment, rid, kind in incident.steps]
     events += [TimelineEvent(p.published_at, f"发布：{kind_label(p.kind)}",
                              p.url or "（未提供链接）", p.link) for p in incident.publications]
     events += [TimelineEvent(c.due_at, f"时限：{kind_label(c.kind)}"
@@ -575,6 +594,14 @@ def _candidates(incident: _Incident, path: str) -> Iterable[TimelineEvent]:
         yield TimelineEvent(row.t_first_post, "首条网帖（T0 候选）",
                             _chosen("t_first_post", chosen), incident.first_post_url or path)
     yield TimelineEvent(row.detected_at, "系统发现", _chosen("t_detected", chosen), path)
+
+
+def _response_kind(kind: str) -> str:
+    return KIND_LABELS[Kind(kind)] if kind in set(Kind) else kind
+
+
+def _action(action: str) -> str:
+    return ACTION_LABELS[Action(action)] if action in set(Action) else action
 
 
 def _chosen(source: str, chosen: set[str]) -> str:

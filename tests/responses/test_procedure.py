@@ -131,6 +131,12 @@ def test_a_major_incident_answered_through_the_procedure_is_reported_on_time_and
     assert (late.kind, late.outcome, late.causes) == ("press_conference", Outcome.LATE,
                                                       (Cause.PUBLISHED_LATE,))
     assert late.evidence == f"{bureau.base}/xwfb/fabuhui.html"
+    [timeline] = report.timelines
+    events = {(e.at, e.what): e for e in timeline.events}
+    approval = events[(T0 + 3 * H, f"回应 #{statement}（权威信息发布）：领导审批")]
+    assert (approval.detail, approval.link) == ("qian", f"/responses/{statement}")
+    assert events[(T0 + 4 * H, "发布：首次权威信息发布")].link == (
+        f"{bureau.base}/xwfb/statement.html")
     steps = [s.action for s in respond_lines(sessions, incident)[0].steps]
     assert steps == ["draft", "submit", "review", "approve", "publish"]
 
