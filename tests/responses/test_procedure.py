@@ -270,14 +270,16 @@ def test_a_candidate_from_the_bureaus_own_site_is_confirmed_with_its_crawl_snaps
         store_items(session, source.id, [Item(
             url=url, title="关于网传法考考场泄题的情况通报", content=STATEMENT_TEXT,
             published_at=T0 + 3 * H, raw=STATEMENT_PAGE)], T0 + 3 * H + timedelta(minutes=20))
-        doc_id = session.scalar(select(func.max(Response.id)))  # none yet
-        assert doc_id is None
     with session_scope(sessions) as session:
         from crawler.models import Document
         doc = session.scalars(select(Document).where(Document.url == url)).one()
         with pytest.raises(ProcedureError, match="无权"):
             respond.confirm_candidate(session, incident, doc.id, "liu", T0 + 4 * H)
         line = respond.confirm_candidate(session, incident, doc.id, "wu", T0 + 4 * H)
+        confirmed = doc.id
+    with pytest.raises(ProcedureError, match="已确认"):
+        with session_scope(sessions) as session:
+            respond.confirm_candidate(session, incident, confirmed, "wu", T0 + 4 * H)
     assert (line.state, line.published_at, line.url, line.evidence) == (
         "published", T0 + 3 * H, url, "crawl")
     assert line.sha256 == hashlib.sha256(STATEMENT_PAGE).hexdigest()

@@ -220,6 +220,10 @@ def confirm_candidate(session: Session, incident_id: int, document_id: int, by: 
         raise ProcedureError(f"文档 #{document_id} 不是事件 #{incident_id} 的候选发布 / document "
                              f"#{document_id} is not a candidate publication of incident "
                              f"#{incident_id} (see `yuqing responses {incident_id}`)")
+    if session.scalar(select(Response.id).where(Response.incident_id == incident_id,
+                                                Response.evidence_document_id == document_id)):
+        raise ProcedureError(f"文档 #{document_id} 已确认为事件 #{incident_id} 的回应 / already "
+                             "confirmed")
     doc = session.get(Document, document_id)
     if doc is None or doc.snapshot is None:
         raise EvidenceError(f"文档 #{document_id} 没有抓取快照 / document #{document_id} has no "
