@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FETCH_TIMEOUT = 15.0  # seconds, connect and each read
 MAX_BYTES = 10 * 1024 * 1024  # a statement page, its images not included
@@ -49,18 +51,36 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_BYTE
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            body: bytes = answer.read(max_bytes + 1)
+            body = _read(answer, max_bytes + 1)
+            announced = answer.headers.get("Content-Length", "")
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection
         raise EvidenceError(f"发布页面无法取得 / {url[:120]}: HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise EvidenceError(f"发布页面无法取得 / {url[:120]}: {type(exc).__name__}: "
                             f"{str(reason).splitlines()[0] if str(reason) else ''}") from None
+    if announced.isdigit() and len(body) < int(announced):  # the server closed early
+        raise EvidenceError(f"发布页面无法取得 / {url[:120]}: incomplete answer ({len(body)} of "
+                            f"{announced} bytes)")
     if len(body) > max_bytes:
         raise EvidenceError(f"发布页面过大 / {url[:120]}: more than {max_bytes} bytes")
     if not body.strip():
         raise EvidenceError(f"发布页面为空 / {url[:120]}: empty answer")
     return Evidence(body, "fetched")
+
+
+def _read(answer: Any, limit: int) -> bytes:
+    # One read may return less than asked on a socket; stop at the end or past the limit.
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk: bytes = answer.read(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def from_file(path: Path, *, max_bytes: int = MAX_BYTES) -> Evidence:

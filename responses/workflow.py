@@ -22,7 +22,9 @@ from yuqing.core import audit
 
 
 def get_response(session: Session, response_id: int) -> Response:
-    row = session.get(Response, response_id)
+    """The response, locked for the unit of work (PostgreSQL; SQLite's writers are serial
+    already), so two officers moving it at once cannot both succeed."""
+    row = session.get(Response, response_id, with_for_update=True)
     if row is None:
         raise ProcedureError(f"回应不存在 / no response #{response_id}")
     return row

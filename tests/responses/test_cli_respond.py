@@ -71,6 +71,13 @@ def test_an_officer_walks_a_major_incident_to_a_report_with_half_its_clocks_on_t
     assert [(r["kind"], r["state"], r["channels"]) for r in listed] == [
         ("statement", "published", ["website", "wechat"]),
         ("press_conference", "published", [])]
+    table = _ok(run_cli("responses", str(incident), "--now", "2026-11-04 09:00",
+                        env={"COLUMNS": "300"})).stdout
+    assert "已发布" in table and "领导审批 qian 2026-11-02 12:00" in table
+    for args, message in ((("--kind", "speech", "--text-file", "statement.txt"), "回应类型无效"),
+                          (("--kind", "statement", "--text-file", "missing.txt"), "无法读取")):
+        refused = run_cli("respond", "draft", str(incident), *args, "--by", "zhou")
+        assert refused.code == 2 and message in refused.stderr, refused.stderr
     report = _ok(run_cli("report", "--from", "2026-11-01", "--to", "2026-11-30", "--format",
                          "csv", "--out", "nov.csv", "--now", "2026-11-04 09:00"))
     assert "事件 1 起，按时率 50.0%" in report.stdout

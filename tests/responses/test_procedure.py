@@ -8,6 +8,7 @@ import gzip
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -289,3 +290,28 @@ def test_a_candidate_from_the_bureaus_own_site_is_confirmed_with_its_crawl_snaps
         statement = session.scalars(select(Deadline).where(
             Deadline.incident_id == incident, Deadline.kind == "statement")).one()
     assert (statement.state, statement.met_at) == ("met_on_time", T0 + 3 * H)
+
+
+def test_a_follow_up_restarts_the_cadence_and_an_uploaded_file_can_be_the_evidence(
+        sessions: sessionmaker[Session], bureau: loopback.Server, tmp_path: Path) -> None:
+    incident = _incident(sessions)
+    statement = _approved(sessions, incident, "statement", STATEMENT_TEXT, T0 + 2 * H, T0 + 3 * H)
+    respond.publish(sessions, statement, "wu", at=T0 + 4 * H,
+                    url=f"{bureau.base}/xwfb/statement.html", channels=["website"],
+                    now=T0 + 4 * H)
+    follow = _approved(sessions, incident, "follow_up", "调查组已完成现场核查，后续进展将及时发布。",
+                       T0 + 12 * H, T0 + 18 * H)
+    saved = tmp_path / "进展通报.html"
+    saved.write_bytes(PRESS_PAGE)
+    line = respond.publish(sessions, follow, "zhou", at=T0 + 20 * H,
+                           url="https://sfj.example.gov.cn/xwfb/jinzhan.html",
+                           channels=["weibo"], now=T0 + 20 * H, file=saved)
+    assert (line.evidence, line.sha256) == ("file", hashlib.sha256(PRESS_PAGE).hexdigest())
+    assert "/xwfb/jinzhan.html" not in bureau.hits  # the file stood in for the fetch
+    with session_scope(sessions) as session:
+        from analysis.models import Incident
+        sync_incident(session, session.get(Incident, incident), T0 + 21 * H, fire=False)
+        follow_ups = [(d.sequence, d.due_at, d.state) for d in session.scalars(
+            select(Deadline).where(Deadline.incident_id == incident,
+                                   Deadline.kind == "follow_up").order_by(Deadline.sequence))]
+    assert follow_ups == [(1, T0 + 28 * H, "met_on_time"), (2, T0 + 44 * H, "pending")]
