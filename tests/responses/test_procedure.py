@@ -315,3 +315,21 @@ def test_a_follow_up_restarts_the_cadence_and_an_uploaded_file_can_be_the_eviden
             select(Deadline).where(Deadline.incident_id == incident,
                                    Deadline.kind == "follow_up").order_by(Deadline.sequence))]
     assert follow_ups == [(1, T0 + 28 * H, "met_on_time"), (2, T0 + 44 * H, "pending")]
+
+
+def test_a_revocation_explains_a_published_response_of_the_same_incident(
+        sessions: sessionmaker[Session], bureau: loopback.Server) -> None:
+    incident = _incident(sessions)
+    statement = _approved(sessions, incident, "statement", STATEMENT_TEXT, T0 + 2 * H, T0 + 3 * H)
+    text = "此前发布的情况通报中考点名称有误，现予撤销并重新发布。"
+    with pytest.raises(ProcedureError, match="--corrects"):
+        with session_scope(sessions) as session:  # the statement is not published yet
+            respond.draft(session, incident, "revocation", text, "zhou", T0 + 5 * H,
+                          corrects=statement)
+    respond.publish(sessions, statement, "wu", at=T0 + 4 * H,
+                    url=f"{bureau.base}/xwfb/statement.html", channels=[], now=T0 + 4 * H)
+    with session_scope(sessions) as session:
+        line = respond.draft(session, incident, "revocation", text, "zhou", T0 + 5 * H,
+                             corrects=statement)
+        row = session.get(Response, line.id)
+        assert row is not None and (row.corrects_id, row.clock_kind) == (statement, None)
