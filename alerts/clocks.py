@@ -44,7 +44,7 @@ sends no notifications, since the higher level's earlier clocks carry them.
 
 A legal clock is met by the earliest matching publication known at ``now``, whenever it happened:
 a statement published while the incident was 较大 meets the 重大 statement clock added later.
-A publication before T0 meets nothing (it cannot answer the event; ``record_publication``
+A publication before T0 meets nothing (it cannot answer the event; ``check_publication``
 refuses one, but T0 can be corrected past an earlier one).
 Closing the incident stops notifications but excuses nothing: an unmet legal clock still turns
 overdue in reports unless it is waived with a reason (a recorded decision not to publish, 备案).

@@ -23,11 +23,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from alerts.clocks import (ClockView, IncidentView, Step, T0Source, choose_t0, clocks_for,
                            next_check_at, status_at, steps_to_fire)
 from alerts.models import (Acknowledgement, ClockKind, ClockState, Deadline, IncidentLink,
-                           Notification, Publication, SeverityChange, T0Change)
+                           Notification, SeverityChange, T0Change)
 from alerts.policy import DEFAULT_POLICY, Policy, load_policy
 from analysis.incidents import IncidentTerms, advance, new_incident
 from analysis.models import ACTIVE_STATUSES, Incident, IncidentStatus, Severity
 from analysis.ownership import DEFAULT_OWNERSHIP, Ownership
+# The one record of what was published is the response's publication step: the clocks read it
+# there (and nothing else of ``responses``), which ``responses`` keeps in step by calling
+# ``publication_recorded`` after each publication.
+from responses.models import Response
 from yuqing.core import audit
 from yuqing.core.clock import SHANGHAI, ensure_aware, format_local
 
@@ -50,8 +54,7 @@ def incident_view(session: Session, incident: Incident, now: datetime) -> Incide
         select(SeverityChange).where(SeverityChange.incident_id == incident.id))]
     if not history:  # opened by analysis before any regrading: its grade at grading time
         history = [(Severity(incident.severity), incident.graded_at or incident.detected_at)]
-    published = [(ClockKind(p.kind), p.published_at) for p in session.scalars(
-        select(Publication).where(Publication.incident_id == incident.id))]
+    published = published_kinds(session, incident.id)
     waived = {ClockKind(d.kind): d.waived_reason for d in session.scalars(
         select(Deadline).where(Deadline.incident_id == incident.id,
                                Deadline.waived_reason.is_not(None))) if d.waived_reason}
@@ -61,6 +64,16 @@ def incident_view(session: Session, incident: Incident, now: datetime) -> Incide
                         t_event=incident.t_event, t_first_post=incident.t_first_post,
                         t_graded=incident.graded_at, responses=published, closed_at=closed_at,
                         waived=waived)
+
+
+def published_kinds(session: Session, incident_id: int) -> list[tuple[ClockKind, datetime]]:
+    """The incident's published responses as the clocks see them: clock kind and time."""
+    rows = session.execute(
+        select(Response.clock_kind, Response.published_at)
+        .where(Response.incident_id == incident_id, Response.state == "published",
+               Response.clock_kind.is_not(None), Response.published_at.is_not(None))
+        .order_by(Response.published_at, Response.id)).tuples()
+    return [(ClockKind(kind), at) for kind, at in rows if kind is not None and at is not None]
 
 
 @dataclass(frozen=True)
@@ -340,22 +353,29 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def record_publication(session: Session, incident_id: int, kind: ClockKind, published_at: datetime,
-                       *, actor: str, now: datetime, url: str | None = None) -> Publication:
-    """A published response meets the matching clocks (called by ``responses``; audited).
-    An impossible one (see ``check_publication``) raises ``IncidentError`` and changes nothing."""
+def publication_recorded(session: Session, incident_id: int, now: datetime) -> None:
+    """A response of the incident was published (or filed): its clocks are recomputed by the
+    next sweep. Called by ``responses`` in the unit of work that stored the publication."""
     incident = get_incident(session, incident_id)
-    check_publication(incident, published_at, url, now)
-    advance(incident, IncidentStatus.RESPONDING)
-    row = Publication(incident_id=incident_id, kind=kind.value, published_at=published_at,
-                      url=url, recorded_by=actor)
-    session.add(row)
-    audit.record(session, actor=actor, action="clock.publication", object_type="incident",
-                 object_id=incident_id, now=now,
-                 details={"kind": kind.value, "published_at": published_at.isoformat(),
-                          "url": url})
+    if incident.status != IncidentStatus.CLOSED:
+        advance(incident, IncidentStatus.RESPONDING)
     _recheck(session, incident_id, now)
-    return row
+
+
+def waive_unmet(session: Session, incident_id: int, reason: str, *, actor: str,
+                now: datetime) -> list[str]:
+    """Waive every unmet clock of the incident with ``reason`` (a recorded decision not to
+    publish); the clocks show 已豁免 and notify no more. Returns the waived clock keys (audited)."""
+    rows = session.scalars(select(Deadline).where(
+        Deadline.incident_id == incident_id, Deadline.met_at.is_(None),
+        Deadline.waived_reason.is_(None))).all()
+    for row in rows:
+        row.waived_reason = reason
+    keys = [f"{r.kind}:{r.sequence}" for r in rows]
+    audit.record(session, actor=actor, action="clock.waive", object_type="incident",
+                 object_id=incident_id, now=now, details={"clocks": keys, "reason": reason})
+    _recheck(session, incident_id, now)
+    return keys
 
 
 def _recheck(session: Session, incident_id: int, now: datetime) -> None:

@@ -145,19 +145,6 @@ class T0Change(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Publication(Base):
-    """A published response as the clocks see it (kind and time); ``responses`` records these."""
-
-    __tablename__ = "clock_publications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    url: Mapped[str | None] = mapped_column(Text, default=None)
-    recorded_by: Mapped[str] = mapped_column(String(64))
-
-
 class IncidentLink(Base):
     """A link an officer gave when reporting by hand (人工上报), shown in the alert."""
 

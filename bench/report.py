@@ -36,10 +36,12 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from alerts.clocks import IncidentView, clocks_for  # noqa: E402
 from alerts.models import (Acknowledgement, ClockKind, Deadline, Notification,  # noqa: E402
-                           Publication, SeverityChange)
+                           SeverityChange)
 from alerts.policy import DEFAULT_POLICY  # noqa: E402
 from analysis.models import Incident, IncidentDocument, Severity  # noqa: E402
 from crawler.models import Document, Source  # noqa: E402
+from responses.models import Response  # noqa: E402
+from responses.procedure import KIND_OF_CLOCK  # noqa: E402
 from responses.render import FORMATS, render  # noqa: E402
 from responses.report import TOPIC_LABELS, Period, build_report  # noqa: E402
 from yuqing.core.clock import SHANGHAI  # noqa: E402
@@ -89,9 +91,15 @@ def _incident(rng: random.Random, i: int, rows: dict[str, list[dict[str, Any]]])
     rows["grades"].append(dict(incident_id=i, severity=severity.value, at=detected,
                                actor="system", reason="系统研判"))
     published = _publications(rng, i, t0, severity)
-    rows["publications"] += [dict(incident_id=i, kind=k.value, published_at=at,
-                                  url=f"https://sfj.example.gov.cn/xwfb/{i}/{k.value}-{n}.html",
-                                  recorded_by="officer") for n, (k, at) in enumerate(published)]
+    rows["publications"] += [dict(incident_id=i, kind=KIND_OF_CLOCK[k].value, clock_kind=k.value,
+                                  state="published", title="", body="", channels=["website"],
+                                  confidential_ok=True, approved_by="leader",
+                                  approved_at=at - timedelta(hours=1), published_at=at,
+                                  published_url=f"https://sfj.example.gov.cn/xwfb/{i}/"
+                                                f"{k.value}-{n}.html",
+                                  published_by="officer", snapshot_sha256="0" * 64,
+                                  evidence_source="fetched", created_at=at, updated_at=at)
+                             for n, (k, at) in enumerate(published)]
     if rng.random() < 0.9:
         rows["acks"].append(dict(incident_id=i, user=f"officer{i % 7}",
                                  at=detected + _hours(rng, 0.3)))
@@ -152,7 +160,7 @@ def build(path: Path, n_incidents: int, n_docs: int) -> None:
     engine = make_engine(url)
     with Session(engine) as session:
         for table, key in ((Incident, "incidents"), (SeverityChange, "grades"),
-                           (Publication, "publications"), (Acknowledgement, "acks"),
+                           (Response, "publications"), (Acknowledgement, "acks"),
                            (Notification, "notifications"), (Deadline, "deadlines")):
             _insert(session, table, rows[key])
         _documents(session, rng, n_docs, rows["incidents"])
@@ -166,7 +174,7 @@ def measure(path: Path) -> None:
     with Session(engine) as session:
         counts = {name: session.scalar(select(func.count()).select_from(table)) for name, table
                   in (("incidents", Incident), ("documents", Document),
-                      ("deadlines", Deadline), ("publications", Publication))}
+                      ("deadlines", Deadline), ("publications", Response))}
         started = time.perf_counter()
         report = build_report(session, YEAR, now=AS_OF)
         build_s = time.perf_counter() - started

@@ -6,10 +6,9 @@ count. A clock's outcome is computed at ``now`` from its row's due time and meet
 asked for a past ``now`` shows what was known then. Every figure carries a link target: the
 document or publication it rests on, or a dashboard path (``/incidents/12``).
 
-Two reads are switchable through :class:`ReportSources`, for the response workflow to plug in:
-``publications`` (when each kind was published, with what evidence URL; today the clocks'
-``Publication`` rows) and ``approvals`` (when the response behind a clock was approved; none
-yet, so "approval late" never appears until it is connected).
+Two reads are switchable through :class:`ReportSources`: ``publications`` (when each clock kind
+was published, with what evidence URL: the published responses) and ``approvals`` (when the
+response behind a clock was approved by a leader, for the "approval late" cause).
 """
 
 from __future__ import annotations
@@ -28,9 +27,11 @@ from sqlalchemy.orm import Session
 
 from alerts.clocks import MEETS
 from alerts.models import (CLOCK_LABELS, Acknowledgement, ClockKind, Deadline, Notification,
-                           Publication, SeverityChange, T0Change)
+                           SeverityChange, T0Change)
 from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severity
 from crawler.models import Document
+from responses.models import Response, ResponseStep
+from responses.procedure import ACTION_LABELS, KIND_LABELS, Action, Kind
 from responses.timeliness import (Cause, LateFacts, Outcome, bucket_of, causes_of, hours,
                                   median, outcome_at, p90, rate)
 from yuqing.core.clock import SHANGHAI, ensure_aware
@@ -120,28 +121,47 @@ ApprovalReader = Callable[[Session, Scope], Mapping[tuple[int, str], datetime]]
 
 
 def read_publications(session: Session, scope: Scope) -> dict[int, list[PublicationFact]]:
-    """When each kind was published for the incidents in ``scope``, with its evidence URL,
-    oldest first. The one place that knows where publications are stored."""
+    """When each clock kind was published for the incidents in ``scope``, with its evidence
+    URL, oldest first: the publication step of each published response."""
     found: dict[int, list[PublicationFact]] = defaultdict(list)
     rows = session.execute(
-        select(Publication.incident_id, Publication.kind, Publication.published_at,
-               Publication.url, Publication.recorded_by)
-        .where(Publication.incident_id.in_(scope))
-        .order_by(Publication.incident_id, Publication.published_at, Publication.id))
+        select(Response.incident_id, Response.clock_kind, Response.published_at,
+               Response.published_url, Response.published_by)
+        .where(Response.incident_id.in_(scope), Response.state == "published",
+               Response.clock_kind.is_not(None), Response.published_at.is_not(None))
+        .order_by(Response.incident_id, Response.published_at, Response.id))
     for incident_id, kind, at, url, by in rows.tuples():
-        found[incident_id].append(PublicationFact(incident_id, kind, at, url, by))
+        if kind is not None and at is not None:
+            found[incident_id].append(PublicationFact(incident_id, kind, at, url, by or ""))
+    return found
+
+
+def read_approvals(session: Session, scope: Scope) -> dict[tuple[int, str], datetime]:
+    """(incident, clock kind) -> the earliest leader approval of a response that meets it."""
+    found: dict[tuple[int, str], datetime] = {}
+    rows = session.execute(
+        select(Response.incident_id, Response.clock_kind, Response.approved_at)
+        .where(Response.incident_id.in_(scope), Response.approved_at.is_not(None),
+               Response.clock_kind.is_not(None))
+        .order_by(Response.approved_at, Response.id))
+    for incident_id, published_kind, at in rows.tuples():
+        if published_kind is None or at is None:
+            continue
+        for clock, kinds in MEETS.items():
+            if published_kind in kinds:
+                found.setdefault((incident_id, clock.value), at)
     return found
 
 
 def no_approvals(session: Session, scope: Scope) -> dict[tuple[int, str], datetime]:
-    """No approval workflow yet: no clock is ever "approval late"."""
+    """No approval times: no clock is ever "approval late"."""
     return {}
 
 
 @dataclass(frozen=True)
 class ReportSources:
     publications: PublicationReader = read_publications
-    approvals: ApprovalReader = no_approvals  # (incident, clock kind) -> approved at
+    approvals: ApprovalReader = read_approvals  # (incident, clock kind) -> approved at
 
 
 # --- the report's parts -----------------------------------------------------------------------
@@ -318,6 +338,7 @@ class _Incident:
     grades: list[tuple[str, datetime, str, str | None]] = field(default_factory=list)
     t0_changes: list[Any] = field(default_factory=list)
     first_post_url: str | None = None
+    steps: list[tuple[datetime, str, str, str | None, int, str]] = field(default_factory=list)
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.title, Incident.topic, Incident.severity,
@@ -351,7 +372,21 @@ def _load(session: Session, scope: Scope, sources: ReportSources,
         found[incident_id].publications = [p for p in publications if p.published_at <= as_of]
     _load_people(session, scope, found, as_of)
     _load_history(session, scope, found, as_of)
+    _load_steps(session, scope, found, as_of)
     return found
+
+
+def _load_steps(session: Session, scope: Scope, found: dict[int, _Incident],
+                as_of: datetime) -> None:
+    # Each response's procedure steps; its publication is shown from ``publications``.
+    for incident_id, at, action, actor, comment, response_id, kind in session.execute(
+            select(Response.incident_id, ResponseStep.at, ResponseStep.action,
+                   ResponseStep.actor, ResponseStep.comment, Response.id, Response.kind)
+            .join(Response, Response.id == ResponseStep.response_id)
+            .where(Response.incident_id.in_(scope), ResponseStep.at <= as_of,
+                   ResponseStep.action.not_in(("publish", "record")))
+            .order_by(ResponseStep.at, ResponseStep.id)).tuples():
+        found[incident_id].steps.append((at, action, actor, comment, response_id, kind))
 
 
 def _load_people(session: Session, scope: Scope, found: dict[int, _Incident],
@@ -536,6 +571,9 @@ def _timeline(incident: _Incident) -> IncidentTimeline:
                              f"{_by(t.actor, t.reason)}", path) for t in incident.t0_changes]
     events += [TimelineEvent(at, "确认", user, f"{path}#acknowledgements")
                for user, at in incident.acks]
+    events += [TimelineEvent(at, f"回应 #{rid}（{_response_kind(kind)}）：{_action(action)}",
+                             _by(actor, comment), f"/responses/{rid}")
+               for at, action, actor, comment, rid, kind in incident.steps]
     events += [TimelineEvent(p.published_at, f"发布：{kind_label(p.kind)}",
                              p.url or "（未提供链接）", p.link) for p in incident.publications]
     events += [TimelineEvent(c.due_at, f"时限：{kind_label(c.kind)}"
@@ -556,6 +594,14 @@ def _candidates(incident: _Incident, path: str) -> Iterable[TimelineEvent]:
         yield TimelineEvent(row.t_first_post, "首条网帖（T0 候选）",
                             _chosen("t_first_post", chosen), incident.first_post_url or path)
     yield TimelineEvent(row.detected_at, "系统发现", _chosen("t_detected", chosen), path)
+
+
+def _response_kind(kind: str) -> str:
+    return KIND_LABELS[Kind(kind)] if kind in set(Kind) else kind
+
+
+def _action(action: str) -> str:
+    return ACTION_LABELS[Action(action)] if action in set(Action) else action
 
 
 def _chosen(source: str, chosen: set[str]) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.deadlines import record_publication, report_incident
+from alerts.deadlines import report_incident
 from alerts.models import ClockKind
 from alerts.notify import DeliveryPolicy, deliver_due
 from alerts.policy import DEFAULT_POLICY
@@ -16,6 +16,7 @@ from alerts.transports.apprise_transport import AppriseTransport
 from analysis.models import Severity
 from tests.alerts.conftest import T, roster_data
 from tests.alerts.receivers import Arrival, Inbox, Webhook, free_port
+from tests.responses.publishing import record_publication
 from yuqing.core.clock import ManualClock
 from yuqing.core.db import session_scope
 

@@ -4,14 +4,26 @@ the old ones kept, regrading starts the new level's clocks from the same T0."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import CliResult
+from tests.crawler import loopback
 
 Run = Callable[..., CliResult]
+STATEMENT_PAGE = ("<html><head><meta charset='utf-8'><title>情况通报</title></head><body><h1>关于网传"
+                  "某监狱服刑人员非正常死亡的情况通报</h1><p>市司法局已成立调查组。</p></body></html>")
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    """The bureau's page the publication points at: the evidence is fetched from it."""
+    server = loopback.start({"/xwfb/1.html": loopback.static(STATEMENT_PAGE.encode())})
+    yield f"{server.base}/xwfb/1.html"
+    server.shutdown()
+    server.server_close()
 
 
 def _clocks(run_cli: Run, now: str) -> dict[str, dict[str, Any]]:
@@ -22,7 +34,7 @@ def _clocks(run_cli: Run, now: str) -> dict[str, dict[str, Any]]:
 
 def _report(run_cli: Run, severity: str) -> int:
     assert run_cli("init").code == 0
-    for name, role in (("alice", "duty_officer"), ("leader", "leader")):  # who acts below
+    for name, role in (("alice", "office"), ("leader", "leader")):  # who acts below
         added = run_cli("user", "add", name, "--role", role, "--no-login")
         assert added.code == 0, added.stderr
     result = run_cli("incidents", "report", "--title", "网传某监狱服刑人员非正常死亡", "--severity",
@@ -32,10 +44,10 @@ def _report(run_cli: Run, severity: str) -> int:
     return int(json.loads(result.stdout)["id"])
 
 
-def test_publishing_the_statement_in_time_meets_its_clock(run_cli: Run) -> None:
+def test_publishing_the_statement_in_time_meets_its_clock(run_cli: Run, site: str) -> None:
     incident = _report(run_cli, "major")
     published = run_cli("incidents", "publish", str(incident), "--kind", "statement",
-                        "--url", "https://sfj.example.gov.cn/xwfb/1.html", "--by", "alice",
+                        "--url", site, "--by", "alice",
                         "--at", "2026-11-29 12:30", "--now", "2026-11-29 12:31")
     assert published.code == 0, published.stderr
     clocks = _clocks(run_cli, "2026-11-29 14:00")
@@ -96,10 +108,10 @@ def test_an_impossible_publication_is_refused_in_one_line_and_changes_nothing(
     assert before["statement"]["state"] == "overdue" and before["statement"]["met_at"] is None
 
 
-def test_a_publication_within_the_clock_skew_is_accepted(run_cli: Run) -> None:
+def test_a_publication_within_the_clock_skew_is_accepted(run_cli: Run, site: str) -> None:
     incident = _report(run_cli, "major")
     published = run_cli("incidents", "publish", str(incident), "--kind", "statement",
-                        "--url", "http://sfj.example.gov.cn/xwfb/1.html", "--by", "alice",
+                        "--url", site, "--by", "alice",
                         "--at", "2026-11-29 12:41", "--now", "2026-11-29 12:31")  # 10 min ahead
     assert published.code == 0, published.stderr
     statement = _clocks(run_cli, "2026-11-29 14:00")["statement"]
@@ -108,10 +120,11 @@ def test_a_publication_within_the_clock_skew_is_accepted(run_cli: Run) -> None:
     assert statement["seconds_left"] is None  # nothing left to count once met
 
 
-def test_the_clock_table_speaks_chinese_and_shows_when_a_clock_was_met(run_cli: Run) -> None:
+def test_the_clock_table_speaks_chinese_and_shows_when_a_clock_was_met(run_cli: Run,
+                                                                       site: str) -> None:
     incident = _report(run_cli, "major")
     run_cli("incidents", "publish", str(incident), "--kind", "statement", "--url",
-            "https://sfj.example.gov.cn/xwfb/1.html", "--by", "alice", "--at", "2026-11-29 12:30",
+            site, "--by", "alice", "--at", "2026-11-29 12:30",
             "--now", "2026-11-29 12:31")
     table = run_cli("clocks", "--now", "2026-11-29 14:00", env={"COLUMNS": "240"})
     assert table.code == 0, table.stderr
@@ -123,3 +136,17 @@ def test_the_clock_table_speaks_chinese_and_shows_when_a_clock_was_met(run_cli: 
     assert "计时中" in press and "剩余 18小时0分" in press
     for code in ("pending", "met_on_time", "due_soon", "overdue"):
         assert code not in table.stdout
+
+
+def test_publish_is_refused_for_a_duty_officer_and_when_the_page_cannot_be_fetched(
+        run_cli: Run, site: str) -> None:
+    incident = _report(run_cli, "major")
+    assert run_cli("user", "add", "liu", "--role", "duty_officer", stdin="correct horse\n").code == 0
+    before = _clocks(run_cli, "2026-11-29 14:00")
+    _refused(run_cli("incidents", "publish", str(incident), "--kind", "statement", "--url", site,
+                     "--by", "liu", "--at", "2026-11-29 12:30", "--now", "2026-11-29 12:31"),
+             "无权")
+    _refused(run_cli("incidents", "publish", str(incident), "--kind", "statement", "--url",
+                     site.replace("1.html", "missing.html"), "--by", "alice", "--at",
+                     "2026-11-29 12:30", "--now", "2026-11-29 12:31"), "HTTP 404")
+    assert _clocks(run_cli, "2026-11-29 14:00") == before

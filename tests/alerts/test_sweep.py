@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import (IncidentError, change_severity, correct_t0, record_publication,
-                              report_incident)
+from alerts.deadlines import IncidentError, change_severity, correct_t0, report_incident
 from alerts.models import ClockKind, Deadline, Notification, T0Change
 from alerts.policy import DEFAULT_POLICY
 from alerts.sweep import AlertSetup, acknowledge, sweep
 from analysis.models import Incident, Severity
 from tests.alerts.conftest import T, roster_data
+from tests.responses.publishing import record_publication
 from yuqing.core.models import AuditEvent
 
 H = timedelta(hours=1)

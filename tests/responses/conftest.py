@@ -19,12 +19,13 @@ The report is asked at ``AS_OF`` (12-01 09:00), after a sweep-like sync of every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import change_severity, record_publication, report_incident, sync_incident
+from alerts.deadlines import change_severity, report_incident, sync_incident
 from alerts.models import ClockKind
 from alerts.policy import DEFAULT_POLICY
 from alerts.roster import parse_roster
@@ -32,6 +33,7 @@ from alerts.sweep import acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
 from crawler.models import Document
 from responses.report import Period
+from tests.responses.publishing import record_publication
 from yuqing.core.clock import SHANGHAI
 
 PERIOD = Period(datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
@@ -106,3 +108,11 @@ def build_month(session: Session) -> Month:
         sync_incident(session, incident, AS_OF, fire=False)
     session.flush()
     return Month(a.id, b.id, c.id, drill.id, october.id)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pg_or_sqlite_empty(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty database of each kind, not migrated."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("pg_url"))

@@ -89,7 +89,7 @@ def test_the_timeline_shows_t0_candidates_acknowledgement_and_publications_with_
 
 def test_a_publication_not_yet_swept_still_meets_its_clock(session: Session,
                                                            month: Month) -> None:
-    from alerts.deadlines import record_publication
+    from tests.responses.publishing import record_publication
     from alerts.models import ClockKind
 
     record_publication(session, month.c, ClockKind.STATEMENT, bj(11, 20, 9), actor="alice",

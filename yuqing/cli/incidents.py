@@ -1,6 +1,9 @@
-"""incidents list, correct-t0, grade, publish: thin commands over ``services.incidents``."""
+"""incidents list, correct-t0, grade, publish: thin commands over ``services.incidents`` and
+(publish) ``services.respond``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -85,21 +88,24 @@ def incidents_grade(
 def incidents_publish(
     incident: int = typer.Argument(..., help="事件编号"),
     kind: str = typer.Option(..., "--kind", help="statement, press_conference, response, follow_up"),
-    url: str = typer.Option(..., "--url", help="发布地址（作为时限达成的依据）"),
-    by: str = typer.Option(..., "--by", help="登记人"),
+    url: str = typer.Option(..., "--url", help="发布地址（系统抓取留证，作为时限达成的依据）"),
+    by: str = typer.Option(..., "--by", help="登记人（政务公开办公室或业务科室的用户）"),
     at: str | None = typer.Option(None, "--at", help="发布时间（默认现在；无时区按北京时间）"),
     now: str | None = typer.Option(None, "--now", help="以此时间为登记时间（补录、演练）"),
+    channels: list[str] = typer.Option([], "--channel", help="发布渠道，可重复：website, "
+                                       "wechat, weibo, press_conference, media"),
+    file: Path | None = typer.Option(None, "--file", help="以上传文件留证（不抓取地址）"),
 ) -> None:
-    """登记已发布的回应（权威信息、发布会、回应、持续发布），据此关闭相应时限。"""
-    from alerts.deadlines import IncidentError
-    from yuqing.services.incidents import clock_kind_of, publish
+    """补录已发布的回应（权威信息、发布会、回应、持续发布）：抓取留证后关闭相应时限。"""
+    from alerts.models import ClockKind
+    from yuqing.services.respond import RESPOND_ERRORS, record_publication
 
     ctx = open_context()
     when = local_time(now, ctx)
     try:
-        with session_scope(ctx.sessions) as session:
-            done = publish(session, typed_config(ctx), incident, clock_kind_of(kind),
-                           at=local_time(at, ctx) if at else when, url=url, by=by, now=when)
-    except IncidentError as exc:
+        line = record_publication(ctx.sessions, incident, ClockKind(kind), by, at=when,
+                                  url=url, now=local_time(now, ctx), channels=channels, file=file)
+    except RESPOND_ERRORS as exc:
         fail(str(exc))
-    console.print(f"已登记事件 #{incident} 的发布：{format_local(done.at, ctx.settings.tz)}")
+    console.print(f"已登记事件 #{incident} 的发布：{format_local(when, ctx.settings.tz)}"
+                  f"（回应 #{line.id}，留证 SHA-256 {line.sha256}）", markup=False)

@@ -1,4 +1,5 @@
-"""Incident use cases: report by hand, list, grade, correct T0, acknowledge, record a publication.
+"""Incident use cases: report by hand, list, grade, correct T0, acknowledge (publications are
+steps of a response: ``services.respond``).
 
 Each acting service takes the actor as ``by`` and checks it in one place, :func:`actor`, before
 anything changes; a refusal raises ``IncidentError`` (one line for the user) and changes nothing.
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.deadlines import (IncidentError, change_severity, correct_t0 as _correct_t0,
-                              record_publication, report_incident)
+                              report_incident)
 from alerts.models import ClockKind
 from alerts.roster import acting_person
 from alerts.sweep import Acknowledged, acknowledge as _acknowledge
@@ -39,12 +40,12 @@ def clock_kind_of(code: str) -> ClockKind:
     return ClockKind(code)
 
 
-_ACTIONS = {"grade": Action.GRADE, "correct_t0": Action.CORRECT_T0, "publish": Action.PUBLISH}
+_ACTIONS = {"grade": Action.GRADE, "correct_t0": Action.CORRECT_T0}
 
 
 def actor(session: Session, by: str, action: str, config: Config, now: datetime) -> str:
     """Who acts, as recorded in the audit log: the one place an acting service checks its
-    actor. Grading, correcting T0 and publishing need a person whose role allows the step
+    actor. Grading and correcting T0 need a person whose role allows the step
     (``yuqing.core.people``: ``UnknownPerson`` / ``PermissionDenied``, one line, nothing
     written); acknowledging is checked by ``alerts.sweep.acknowledge``; a hand report names
     who reported it."""
@@ -102,22 +103,6 @@ def acknowledge(session: Session, config: Config, incident_id: int, *, by: str,
     """Acknowledge for the incident: no step of it escalates for lack of acknowledgement any
     more and later ones go to that person (an overdue legal clock still escalates)."""
     return _acknowledge(session, incident_id, by, now, config.roster)
-
-
-@dataclass(frozen=True)
-class Published:
-    incident_id: int
-    kind: ClockKind
-    at: datetime
-
-
-def publish(session: Session, config: Config, incident_id: int, kind: ClockKind, *,
-            at: datetime, url: str, by: str, now: datetime) -> Published:
-    """A publication that meets the incident's matching clocks (refused when later than now
-    beyond the allowed skew, before T0, or without an http(s) URL)."""
-    who = actor(session, by, "publish", config, now)
-    record_publication(session, incident_id, kind, at, actor=who, now=now, url=url)
-    return Published(incident_id, kind, at)
 
 
 @dataclass(frozen=True)
