@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from analysis.text import segment_cached, tokenize_zh
+from analysis.text import BREAK, remember_segments, segment_cached, segment_joined, tokenize_zh
 
 _SHIFT = 21  # Unicode code points fit in 21 bits; a bigram key is (first << 21) | second
 
@@ -80,13 +80,8 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """Raw term counts (rows = texts) over the fitted vocabulary."""
         texts = list(texts)
-        get, n_words = self.vocabulary_.get, len(self.vocabulary_)
-        # Raw tokens: stop words are not in the vocabulary, so the lookup drops them.
-        tokens = list(map(segment_cached, texts))
-        lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
-        every = chain.from_iterable(tokens)
-        word_cols = np.fromiter(map(get, every, repeat(-1)), np.int64, int(lengths.sum()))
-        word_rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        n_words = len(self.vocabulary_)
+        word_cols, word_rows = self._word_columns(texts)
         keys, key_rows = char_keys(texts)
         columns = self._char_columns(keys)
         hit = columns >= 0
@@ -99,6 +94,35 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
         )
         matrix.sum_duplicates()
         return matrix
+
+    def _word_columns(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary position (-1 when unknown) and row of every token of the texts.
+
+        Raw tokens: stop words are not in the vocabulary, so the lookup drops them. The batch is
+        segmented in one call (``segment_joined``) and looked up with one C-level
+        ``map(dict.get)``; the line-break tokens between texts give the rows.
+        """
+        if getattr(self, "_words", None) is None:
+            if BREAK in self.vocabulary_:
+                raise ValueError("a line break cannot be a vocabulary word")
+            self._words = dict(self.vocabulary_, **{BREAK: -2})
+        get = self._words.get
+        every = segment_joined(texts)
+        if every is None:  # texts with line breaks of their own: one text at a time
+            tokens = [segment_cached(t) for t in texts]
+            lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
+            cols = np.fromiter(map(get, chain.from_iterable(tokens), repeat(-1)), np.int64,
+                               int(lengths.sum()))
+            return cols, np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        cols = np.fromiter(map(get, every, repeat(-1)), np.int64, len(every))
+        breaks = cols == -2
+        stops = np.flatnonzero(breaks)
+        if len(stops) != max(len(texts) - 1, 0):
+            raise RuntimeError("segmenter did not keep line breaks between texts")
+        rows = np.cumsum(breaks)
+        remember_segments(texts, every, [0, *(stops + 1).tolist()], [*stops.tolist(), len(every)])
+        keep = ~breaks
+        return cols[keep], rows[keep]
 
     def _char_columns(self, keys: np.ndarray) -> np.ndarray:
         """Vocabulary position of each character key, -1 when unknown.
@@ -115,6 +139,7 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_lookup", None)  # rebuilt on first use; keeps the artefact small
+        state.pop("_words", None)
         return state
 
     def transform(self, texts: Iterable[str]) -> csr_matrix:
