@@ -45,6 +45,9 @@ def key_name(key: int) -> str:
     return chr(key) if key < (1 << _SHIFT) else chr(key >> _SHIFT) + chr(key & ((1 << _SHIFT) - 1))
 
 
+_DERIVED = ("_lookup", "_words", "_idf")  # built from the fitted state on first use, never saved
+
+
 class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """TF-IDF over ``tokenize_zh`` words and character uni/bigrams of normalised text.
 
@@ -59,6 +62,8 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
 
     def fit(self, texts: Sequence[str], y: Any = None) -> ZhVectorizer:
         texts = list(texts)
+        for derived in _DERIVED:  # lookups built from a previous fit
+            self.__dict__.pop(derived, None)
         word_df: Counter[str] = Counter()
         for text in texts:
             word_df.update(set(tokenize_zh(text)))
@@ -138,8 +143,8 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_lookup", None)  # rebuilt on first use; keeps the artefact small
-        state.pop("_words", None)
+        for derived in _DERIVED:  # rebuilt on first use; keeps the artefact small
+            state.pop(derived, None)
         return state
 
     def transform(self, texts: Iterable[str]) -> csr_matrix:
@@ -151,7 +156,10 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
         if self.sublinear_tf:
             np.log(data, out=data)
             data += 1
-        data *= self.tfidf_.idf_[matrix.indices].astype(data.dtype)
+        idf: np.ndarray | None = getattr(self, "_idf", None)
+        if idf is None or idf.dtype != data.dtype:
+            idf = self._idf = self.tfidf_.idf_.astype(data.dtype)  # once, not per batch
+        data *= idf[matrix.indices]
         squares = np.add.reduceat(data * data, matrix.indptr[:-1]) if data.size else np.zeros(0)
         lengths = np.diff(matrix.indptr)
         norms = np.sqrt(np.where(lengths > 0, squares[: len(lengths)] if data.size else 0, 1.0))

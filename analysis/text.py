@@ -110,7 +110,8 @@ def normalise_many(texts: Sequence[str]) -> list[str]:
     wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
     codes[wide] -= 0xFEE0
     codes[codes == 0x3000] = 0x20
-    codes = codes[~np.isin(codes, _INVISIBLE_CODES)]
+    if _INVISIBLE_RE.search(joined):  # rare: most batches have no zero-width characters
+        codes = codes[~np.isin(codes, _INVISIBLE_CODES)]
     folded = codes.tobytes().decode("utf-32-le")
     return [" ".join(t.split()).lower() for t in to_simplified(folded).split(_SEPARATOR)]
 
