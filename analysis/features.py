@@ -26,19 +26,29 @@ from analysis.text import BREAK, remember_segments, segment_cached, segment_join
 _SHIFT = 21  # Unicode code points fit in 21 bits; a bigram key is (first << 21) | second
 
 
+def char_grams(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every character (its code point) and every adjacent character pair (its key
+    ``(first << 21) | second``), each with its row number, in row order. Spaces are dropped
+    first, as in the word features."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    joined = "".join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32).astype(np.int64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    if " " in joined:
+        solid = codes != 0x20
+        codes, rows = codes[solid], rows[solid]
+    same_row = np.flatnonzero(rows[:-1] == rows[1:])
+    pairs = (codes[same_row] << _SHIFT) | codes[same_row + 1]
+    return codes, rows, pairs, rows[same_row]
+
+
 def char_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Integer keys of every character and adjacent character pair, with their row numbers.
 
     Unigram keys are code points (< 2**21); bigram keys are >= 2**21, so the two never clash.
-    Spaces are dropped first, as in the word features.
     """
-    compact = [t.replace(" ", "") for t in texts]
-    lengths = np.fromiter(map(len, compact), np.int64, len(compact))
-    codes = np.frombuffer("".join(compact).encode("utf-32-le"), np.uint32).astype(np.int64)
-    rows = np.repeat(np.arange(len(compact), dtype=np.int64), lengths)
-    same_row = rows[:-1] == rows[1:]
-    pairs = ((codes[:-1] << _SHIFT) | codes[1:])[same_row]
-    return np.concatenate([codes, pairs]), np.concatenate([rows, rows[:-1][same_row]])
+    codes, rows, pairs, pair_rows = char_grams(texts)
+    return np.concatenate([codes, pairs]), np.concatenate([rows, pair_rows])
 
 
 def key_name(key: int) -> str:
@@ -85,17 +95,22 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
     def counts(self, texts: Sequence[str]) -> csr_matrix:
         """Raw term counts (rows = texts) over the fitted vocabulary."""
         texts = list(texts)
-        n_words = len(self.vocabulary_)
         word_cols, word_rows = self._word_columns(texts)
-        keys, key_rows = char_keys(texts)
-        columns = self._char_columns(keys)
-        hit = columns >= 0
-        cols = np.concatenate([word_cols, n_words + columns[hit]])
-        rows = np.concatenate([word_rows, key_rows[hit]])
-        known = cols >= 0
+        codes, code_rows, pairs, pair_rows = char_grams(texts)
+        lookup = self._char_lookup()
+        cols = np.concatenate([word_cols, lookup.single_columns(codes), lookup.pair_columns(pairs)])
+        rows = np.concatenate([word_rows, code_rows, pair_rows])
+        known = np.flatnonzero(cols >= 0)
+        cols, rows = cols[known], rows[known]
+        # Grouped by row (a stable sort keeps each part's order; rows fit 16 bits in a batch,
+        # where numpy sorts by radix), then duplicates summed into counts.
+        by_row = np.argsort(rows.astype(np.int16) if len(texts) < 1 << 15 else rows, kind="stable")
+        index = np.int32 if len(cols) < 1 << 31 else np.int64
+        indptr = np.zeros(len(texts) + 1, dtype=index)
+        np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
         matrix = csr_matrix(
-            (np.ones(int(known.sum()), dtype=np.float32), (rows[known], cols[known])),
-            shape=(len(texts), n_words + len(self.char_keys_)),
+            (np.ones(len(cols), dtype=np.float32), cols[by_row].astype(index), indptr),
+            shape=(len(texts), len(self.vocabulary_) + len(self.char_keys_)),
         )
         matrix.sum_duplicates()
         return matrix
@@ -129,17 +144,14 @@ class ZhVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
         keep = ~breaks
         return cols[keep], rows[keep]
 
-    def _char_columns(self, keys: np.ndarray) -> np.ndarray:
-        """Vocabulary position of each character key, -1 when unknown.
-
-        Single characters go through a dense table indexed by code point; bigrams through an
-        open-addressing hash table probed for the whole batch at once. Both are built on first
-        use, not pickled. (A binary search over the vocabulary cost 4x more.)
-        """
-        if getattr(self, "_lookup", None) is None:
-            self._lookup = _CharLookup(self.char_keys_)
-        lookup: _CharLookup = self._lookup
-        return lookup.columns(keys)
+    def _char_lookup(self) -> _CharLookup:
+        """Single characters go through a dense table indexed by code point; bigrams through
+        an open-addressing hash table probed for the whole batch at once. Both are built on
+        first use, not pickled. (A binary search over the vocabulary cost 4x more.)"""
+        lookup: _CharLookup | None = getattr(self, "_lookup", None)
+        if lookup is None:
+            lookup = self._lookup = _CharLookup(self.char_keys_, len(self.vocabulary_))
+        return lookup
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -177,14 +189,16 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 class _CharLookup:
-    """Key → vocabulary column for character keys: a dense table for single characters and a
-    linear-probing hash table (load ≤ 0.25) for bigrams."""
+    """Key → matrix column (``offset`` + vocabulary position; -1 when unknown) for character
+    keys: a dense table for single characters and a linear-probing hash table (load ≤ 0.25)
+    for bigrams."""
 
-    def __init__(self, vocab: np.ndarray) -> None:
+    def __init__(self, vocab: np.ndarray, offset: int = 0) -> None:
         n_single = int(np.searchsorted(vocab, 1 << _SHIFT))
-        size = int(vocab[n_single - 1]) + 1 if n_single else 1
-        self.single = np.full(size, -1, dtype=np.int64)
-        self.single[vocab[:n_single]] = np.arange(n_single)
+        size = int(vocab[n_single - 1]) + 1 if n_single else 0
+        # One slot past the last known code point stays -1: larger code points are clipped to it.
+        self.single = np.full(size + 1, -1, dtype=np.int64)
+        self.single[vocab[:n_single]] = offset + np.arange(n_single)
         bigrams = vocab[n_single:].astype(np.uint64)
         self.bits = max(4, int(np.ceil(np.log2(max(len(bigrams), 1) * 4))))
         self.keys = np.full(1 << self.bits, _EMPTY, dtype=np.uint64)
@@ -194,28 +208,31 @@ class _CharLookup:
             while self.keys[slot] != _EMPTY:
                 slot = (slot + 1) & mask
             self.keys[slot] = key
-            self.values[slot] = n_single + column
+            self.values[slot] = offset + n_single + column
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
         # Fibonacci hashing; uint64 arrays wrap on overflow, which is what we want here.
         return ((keys * _GOLDEN) >> np.uint64(64 - self.bits)).astype(np.int64)
 
-    def columns(self, keys: np.ndarray) -> np.ndarray:
-        result = np.full(len(keys), -1, dtype=np.int64)
-        single = keys < (1 << _SHIFT)
-        codes = keys[single]
-        inside = codes < len(self.single)
-        found = np.full(len(codes), -1, dtype=np.int64)
-        found[inside] = self.single[codes[inside]]
-        result[single] = found
-        pending = np.flatnonzero(~single)
-        wanted = keys[pending].astype(np.uint64)
+    def single_columns(self, codes: np.ndarray) -> np.ndarray:
+        result: np.ndarray = self.single[np.minimum(codes, len(self.single) - 1)]
+        return result
+
+    def pair_columns(self, pairs: np.ndarray) -> np.ndarray:
+        wanted = pairs.astype(np.uint64)
         slots = self._slots(wanted)
+        stored = self.keys[slots]
+        hit = stored == wanted
+        result = np.where(hit, self.values[slots], -1)
+        # Slots held by another key: probe the next slot, for those keys only.
+        pending = np.flatnonzero(~hit & (stored != _EMPTY))
+        wanted, slots = wanted[pending], slots[pending]
         mask = (1 << self.bits) - 1
         while pending.size:
+            slots = (slots + 1) & mask
             stored = self.keys[slots]
             hit = stored == wanted
             result[pending[hit]] = self.values[slots[hit]]
-            again = ~hit & (stored != _EMPTY)  # occupied by another key: probe the next slot
-            pending, wanted, slots = pending[again], wanted[again], (slots[again] + 1) & mask
+            again = ~hit & (stored != _EMPTY)
+            pending, wanted, slots = pending[again], wanted[again], slots[again]
         return result
