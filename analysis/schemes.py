@@ -302,6 +302,8 @@ class SchemeSet:
     def match(self, text: str, *, normalised: bool = False) -> list[SchemeMatch]:
         """Schemes matching ``text``, in declaration order, with the words that made them match."""
         found = self.found_words(text if normalised else normalise(text))
+        if not found:
+            return []
         present = set(found)
         matches = []
         for s in self._schemes:
