@@ -2,10 +2,11 @@
 
 Why not ``TfidfVectorizer(analyzer=...)``: it counts with a Python loop over every feature;
 a 200-character post has ~520 features (≈400 of them character n-grams) and that loop alone
-held classification to ~3,000 posts/s. Here words are looked up with a C-level
-``map(dict.get)`` (one segmentation per document, cached for clustering), and character
+held classification to ~3,000 posts/s. Here a batch is segmented in one call (remembered
+for clustering) and its words looked up with one C-level ``map(dict.get)``; character
 n-grams never become Python strings: they are integer keys (code point pairs) computed and
-looked up (``searchsorted``) for the whole batch at once with numpy.
+looked up (a dense table, a hash table) for the whole batch at once with numpy, and the count
+matrix is grouped by row with a radix sort.
 """
 
 from __future__ import annotations
