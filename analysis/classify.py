@@ -12,10 +12,12 @@ decision is explained by the n-grams that weighed most, the scheme words and the
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import platform
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as package_version
 from itertools import islice
@@ -359,16 +361,18 @@ def top_ngrams(
     row_max = np.zeros(n_rows, dtype=contributions.dtype)
     if contributions.size:
         row_max[lengths > 0] = np.maximum.reduceat(contributions, indptr[:-1][lengths > 0])
-    keep = (contributions > 0) & (contributions >= 0.1 * row_max[rows])
+    keep = np.flatnonzero((contributions > 0) & (contributions >= 0.1 * row_max[rows]))
     values, rows, features = contributions[keep], rows[keep], indices[keep]
     if values.size == 0:
         return [[] for _ in range(n_rows)]
     # Row number minus a share of the value in [0, 1): sorts by row, then by value descending.
     order = np.argsort(rows - values / (values.max() * 1.0001))
     rows, values, features = rows[order], values[order], features[order]
-    top = np.arange(len(rows)) - np.searchsorted(rows, rows) < k  # the first k of each row
-    rows, values, features = rows[top], values[top], features[top]
-    starts = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
+    counts = np.bincount(rows, minlength=n_rows)
+    rank = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]  # place within its row
+    top = np.flatnonzero(rank < k)  # the first k of each row
+    values, features = values[top], features[top]
+    starts = [0, *np.cumsum(np.minimum(counts, k)).tolist()]
     pairs = list(zip(names[features].tolist(), np.round(values.astype(np.float64), 3).tolist()))
     return [pairs[start:end] for start, end in zip(starts[:-1], starts[1:])]
 
@@ -424,26 +428,27 @@ def _results(
     scores = np.round(preds.score.astype(np.float64), 4).tolist()
     topic_probs = np.round(preds.topic_prob.astype(np.float64), 3).tolist()
     flags, watched = preds.sensitive.tolist(), preds.watch.tolist()
-    for i in range(len(texts)):
-        matches = matched[i]
+    version = model.version
+    columns = zip(matched, preds.topic, flags, watched, scores, preds.severity, preds.rules,
+                  topic_probs, preds.bureau_topic, topic_grams, sens_grams)
+    for matches, topic, flag, watching, score, level, rule, prob, bureau, t_grams, s_grams in columns:
         words = list(dict.fromkeys(w for m in matches for w in m.words)) if matches else []
-        rule = preds.rules[i]
         yield {
-            "topic": preds.topic[i],
-            "sensitive": flags[i],
-            "watch": watched[i],
-            "score": scores[i],
-            "severity": preds.severity[i],
+            "topic": topic,
+            "sensitive": flag,
+            "watch": watching,
+            "score": score,
+            "severity": level,
             "keywords": words,
             "explain": {
-                "model_version": model.version,
-                "topic_probability": topic_probs[i],
-                "bureau_topic": preds.bureau_topic[i],
-                "topic_ngrams": topic_grams[i],
-                "sensitive_ngrams": sens_grams[i],
+                "model_version": version,
+                "topic_probability": prob,
+                "bureau_topic": bureau,
+                "topic_ngrams": t_grams,
+                "sensitive_ngrams": s_grams,
                 "threshold": threshold,
                 "watch_threshold": watch,
-                "decided_by": "scheme" if watched[i] and scores[i] < watch else "model",
+                "decided_by": "scheme" if watching and score < watch else "model",
                 "schemes": [m.scheme for m in matches],
                 "scheme_words": words,
                 "severity_rule": (f"“{rule.word}” → 至少{rule.floor.label}" if rule else None),
@@ -463,16 +468,37 @@ def classify_texts(
     schemes = schemes or default_scheme_set()
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):
-        raw: list[str] = []
-        errors: dict[int, str] = {}
-        for i, item in enumerate(batch):
-            try:
-                raw.append(document_text(item))
-            except ValueError as exc:
-                errors[i] = str(exc)
-        texts = normalise_many(raw)
-        matched = [schemes.match(text, normalised=True) for text in texts]
-        preds = predict_normalised(model, texts, [bool(m) for m in matched]) if texts else None
-        good = _results(model, matched, texts, preds) if preds is not None else iter(())
-        for i in range(len(batch)):
-            yield {"error": errors[i]} if i in errors else next(good)
+        with _gc_paused():
+            results = _classify_batch(batch, model, schemes)
+        yield from results
+
+
+def _classify_batch(batch: list[Any], model: Model, schemes: SchemeSet) -> list[dict[str, Any]]:
+    raw: list[str] = []
+    errors: dict[int, str] = {}
+    for i, item in enumerate(batch):
+        try:
+            raw.append(document_text(item))
+        except ValueError as exc:
+            errors[i] = str(exc)
+    texts = normalise_many(raw)
+    matched = [schemes.match(text, normalised=True) for text in texts]
+    preds = predict_normalised(model, texts, [bool(m) for m in matched]) if texts else None
+    good = _results(model, matched, texts, preds) if preds is not None else iter(())
+    return [{"error": errors[i]} if i in errors else next(good) for i in range(len(batch))]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off while a batch is worked on: a batch makes some
+    twenty thousand small containers (results, explanations, token lists) that all live on,
+    and each collection they set off walks the objects already alive, the model's among
+    them (a seventh of classification time). Collection resumes after the batch; a caller
+    that had it off keeps it off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

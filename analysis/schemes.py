@@ -13,6 +13,7 @@ occurs. Words are normalised like documents, so Traditional or full-width words 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,6 +282,9 @@ class SchemeSet:
         self._has_words = bool(words)
         if self._has_words:
             self._automaton.make_automaton()
+        # Most texts hold none of the words: one regex search (which skips ahead to the
+        # characters that can start a word) tells so faster than walking the automaton.
+        self._any_word = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
 
     def __len__(self) -> int:
         return len(self._schemes)
@@ -288,7 +292,7 @@ class SchemeSet:
     def found_words(self, normalised_text: str) -> dict[str, int]:
         """Each dictionary word in the text with the offset of its first occurrence."""
         found: dict[str, int] = {}
-        if not self._has_words:
+        if not self._has_words or self._any_word.search(normalised_text) is None:
             return found
         for end, word in self._automaton.iter(normalised_text):
             if word not in found:
@@ -298,6 +302,8 @@ class SchemeSet:
     def match(self, text: str, *, normalised: bool = False) -> list[SchemeMatch]:
         """Schemes matching ``text``, in declaration order, with the words that made them match."""
         found = self.found_words(text if normalised else normalise(text))
+        if not found:
+            return []
         present = set(found)
         matches = []
         for s in self._schemes:
@@ -307,7 +313,8 @@ class SchemeSet:
                 continue
             if evaluate(s.node, present):
                 hit = (s.positive | s.regions) & present
-                matches.append(SchemeMatch(s.name, sorted(hit, key=found.__getitem__)))
+                # By first occurrence, the longer word first where two start together.
+                matches.append(SchemeMatch(s.name, sorted(hit, key=lambda w: (found[w], -len(w), w))))
         return matches
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -98,18 +99,17 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-_INVISIBLE_CODES = np.array([ord(c) for c in "\u200b\u200c\u200d\u2060\ufeff\u00ad"], np.uint32)
 
 
 def normalise_many(texts: Sequence[str]) -> list[str]:
     """``normalise`` for a batch, with the same result: one OpenCC call and one vectorised
     width fold for the whole batch instead of a regex and a converter call per text."""
     joined = _SEPARATOR.join(strip_markup(t).replace(_SEPARATOR, " ") for t in texts)
+    joined = _INVISIBLE_RE.sub("", joined)  # the width fold below neither makes nor moves them
     codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32).copy()
     wide = (codes >= 0xFF01) & (codes <= 0xFF5E)
     codes[wide] -= 0xFEE0
     codes[codes == 0x3000] = 0x20
-    codes = codes[~np.isin(codes, _INVISIBLE_CODES)]
     folded = codes.tobytes().decode("utf-32-le")
     return [" ".join(t.split()).lower() for t in to_simplified(folded).split(_SEPARATOR)]
 
@@ -234,12 +234,64 @@ def tokenize_zh(text: str) -> list[str]:
     return [w for w in segment_cached(text) if w not in stop]
 
 
-@lru_cache(maxsize=2048)
-def segment_cached(text: str) -> tuple[str, ...]:
+class _TokenCache:
+    """Recent segmentations by text, oldest dropped first: each entry is a slice (start, stop)
+    of a token list, so a batch segmented in one call is remembered without copying its
+    tokens. Reads take no lock (a dict lookup is atomic); writes do: the daemon's jobs may
+    analyse in several threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: dict[str, tuple[list[str], int, int]] = {}
+        self.lock = threading.Lock()
+
+    def put_many(self, entries: Iterable[tuple[str, tuple[list[str], int, int]]]) -> None:
+        with self.lock:
+            self.data.update(entries)
+            excess = len(self.data) - self.size
+            if excess > 0:
+                for text in list(islice(self.data, excess)):
+                    del self.data[text]
+
+
+# Two classifier batches' worth.
+_tokens = _TokenCache(2048)
+
+
+def segment_cached(text: str) -> Sequence[str]:
     """Raw segmentation (stop words included) of a normalised text, remembered for a while:
-    classification and clustering segment the same fresh documents one after the other.
-    Two classifier batches' worth; each entry holds ~120 token strings (~8 KB)."""
-    return tuple(_segmenter().cut(text))
+    classification and clustering segment the same fresh documents one after the other."""
+    entry = _tokens.data.get(text)
+    if entry is None:
+        tokens = _segmenter().cut(text)
+        _tokens.put_many([(text, (tokens, 0, len(tokens)))])
+        return tokens
+    every, start, stop = entry
+    return every if start == 0 and stop == len(every) else every[start:stop]
+
+
+BREAK = "\n"  # never inside a normalised text, and always a token of its own
+
+
+def segment_joined(texts: Sequence[str]) -> list[str] | None:
+    """The tokens of all the texts in order, with one ``BREAK`` token between consecutive
+    texts, from one segmenter call on the texts joined by line breaks; None when a text holds
+    a line break of its own (it is not normalised).
+
+    Every text gets the tokens it gets alone: a line break ends a run of Chinese characters,
+    jieba segments each run on its own, and a line break outside a run is a token by itself.
+    """
+    joined = BREAK.join(texts)
+    if "\r" in joined or joined.count(BREAK) != len(texts) - 1:
+        return None
+    return _segmenter().cut(joined) if texts else []
+
+
+def remember_segments(texts: Sequence[str], every: list[str], starts: Sequence[int],
+                      stops: Sequence[int]) -> None:
+    """Record that ``every[starts[i]:stops[i]]`` are the tokens of ``texts[i]`` (for
+    ``segment_cached``)."""
+    _tokens.put_many(zip(texts, zip(repeat(every), starts, stops)))
 
 
 DOMAIN_TERMS_PATH = DATA_DIR / "domain_terms.txt"
