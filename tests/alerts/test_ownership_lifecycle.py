@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.deadlines import IncidentError, record_publication, report_incident
+from alerts.deadlines import IncidentError, report_incident
 from alerts.models import ClockKind, Notification
 from alerts.policy import DEFAULT_POLICY
 from alerts.roster import import_roster, parse_roster
 from alerts.sweep import AlertSetup, acknowledge, sweep
 from analysis.incidents import IncidentTerms, open_incident
 from analysis.models import Incident, Severity
+from tests.responses.publishing import record_publication
 from analysis.ownership import DEFAULT_OWNERSHIP, TOPICS, load_ownership
 from tests.alerts.conftest import T
 from yuqing.core.models import AuditEvent

@@ -14,7 +14,9 @@ from alerts.models import Acknowledgement
 from alerts.roster import current_roster
 from analysis.models import Incident, Severity
 from tests.alerts.conftest import T, roster_data
+from tests.responses.publishing import record_publication
 from yuqing.core.models import AuditEvent
+from yuqing.core.people import PeopleError
 from yuqing.core.settings import AppConfig, SettingsError
 from yuqing.services import incidents
 from yuqing.services.config import Config, load
@@ -76,16 +78,15 @@ def test_grading_and_listing_go_through_the_services(session: Session, config: C
     [row] = incidents.list_incidents(session)
     assert (row.id, row.severity, row.documents) == (incident_id, Severity.CRITICAL, 0)
     assert session.get_one(Incident, incident_id).severity == "critical"
-    with pytest.raises(IncidentError):
+    with pytest.raises(PeopleError):
         incidents.grade(session, config, incident_id, Severity.MAJOR, reason="复核", by=" ",
                         now=T + 3 * H)
 
 
 def test_a_publication_meets_the_statement_clock(session: Session, config: Config) -> None:
     incident_id = _report(session, config)
-    incidents.publish(session, config, incident_id, incidents.clock_kind_of("statement"),
-                      at=T + 3 * H, url="https://sfj.example.gov.cn/tzgg/1.html", by="alice",
-                      now=T + 3 * H)
+    record_publication(session, incident_id, incidents.clock_kind_of("statement"), T + 3 * H,
+                       actor="alice", now=T + 3 * H, url="https://sfj.example.gov.cn/tzgg/1.html")
     states = {line.kind: line.state for line in
               list_clocks(session, T + 4 * H, T + 4 * H, config.policy)}
     assert states["statement"] == "met_on_time" and states["press_conference"] == "pending"
