@@ -13,6 +13,7 @@ from yuqing.cli import demo as _demo  # noqa: F401
 from yuqing.cli import alerts as _alerts  # noqa: F401
 from yuqing.cli import incidents as _incidents  # noqa: F401
 from yuqing.cli import responses as _responses  # noqa: F401
+from yuqing.cli import web as _web  # noqa: F401
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,326 @@
+"""Every read and write of the web app, in one place, over today's domain functions.
+
+The views call only this module; it opens nothing itself (the caller passes the ``Session`` of
+the request's unit of work) and holds no business rules beyond shaping rows for the pages.
+When the application services land, this is the one module to repoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.clocks import T0Source
+from alerts.deadlines import SETTLED, ClockLine, IncidentError, correct_t0, list_clocks
+from alerts.models import (CLOCK_LABELS, CLOCK_STATE_LABELS, Acknowledgement, Notification,
+                           T0Change)
+from alerts.roster import Roster, current_roster, display_name, on_duty
+from alerts.sweep import acknowledge as ack_incident
+from alerts.sweep import latest_acknowledgement
+from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severity
+from crawler.health import unhealthy_reason
+from crawler.models import CoverageGap, Document, Source
+from yuqing.core import audit
+from yuqing.core.models import AuditEvent, Role
+from yuqing.core.users import check_password, find_user
+
+__all__ = ["IncidentError", "Identity", "authenticate", "board", "clocks", "incident_detail",
+           "acknowledge", "correct_incident_t0", "sources", "roster", "record_login",
+           "record_failed_login", "roles_of", "person_exists"]
+
+T0_LABELS = {T0Source.T_EVENT.value: "事件发生时间", T0Source.T_FIRST_POST.value: "首发帖文时间",
+             T0Source.T_DETECTED.value: "系统发现时间"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is logged in: the account name and the roles it holds."""
+
+    name: str
+    roles: frozenset[Role]
+
+
+def authenticate(session: Session, username: str, password: str) -> Identity | None:
+    """The identity for a correct name and password of an active account; None otherwise."""
+    user = find_user(session, username)
+    if user is None or not user.active or not check_password(user, password):
+        return None
+    return Identity(user.name, frozenset({Role(user.role)}))
+
+
+def roles_of(session: Session, name: str) -> frozenset[Role] | None:
+    """The roles an account holds now (None: no such active account), read on every request so
+    that a disabled account or a changed role takes effect at once."""
+    user = find_user(session, name)
+    if user is None or not user.active:
+        return None
+    return frozenset({Role(user.role)})
+
+
+def person_exists(session: Session, name: str) -> bool:
+    return roles_of(session, name) is not None
+
+
+def record_login(session: Session, name: str, ip: str, now: datetime) -> None:
+    audit.record(session, actor=name, action="auth.login", object_type="user", object_id=name,
+                 details={"ip": ip}, now=now)
+
+
+def record_failed_login(session: Session, name: str, ip: str, reason: str, now: datetime) -> None:
+    audit.record(session, actor=name[:64] or "-", action="auth.login_failed", object_type="user",
+                 object_id=name[:64], details={"ip": ip, "reason": reason}, now=now)
+
+
+def record_logout(session: Session, name: str, now: datetime) -> None:
+    audit.record(session, actor=name, action="auth.logout", object_type="user", object_id=name,
+                 details={}, now=now)
+
+
+# --- board and clocks -------------------------------------------------------------------------
+
+
+@dataclass
+class BoardClock:
+    incident_id: int
+    kind: str
+    label: str
+    sequence: int
+    due_at: datetime
+    state: str
+    state_label: str
+    seconds_left: int | None
+    met_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"incident_id": self.incident_id, "kind": self.kind, "sequence": self.sequence,
+                "due_at": self.due_at.isoformat(), "state": self.state,
+                "seconds_left": self.seconds_left,
+                "met_at": self.met_at.isoformat() if self.met_at else None}
+
+
+@dataclass
+class BoardIncident:
+    id: int
+    title: str
+    severity: str
+    severity_label: str
+    topic: str | None
+    is_drill: bool
+    t0: datetime
+    t0_source: str
+    acked_by: str | None
+    clocks: list[BoardClock] = field(default_factory=list)
+
+    @property
+    def urgency(self) -> tuple[int, int, int]:
+        """Sort key: the clock left shortest (overdue first), then severity, then age."""
+        left = [c.seconds_left for c in self.clocks if c.seconds_left is not None]
+        soonest = min(left) if left else 10 ** 12
+        return (soonest, -Severity(self.severity).rank, self.id)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "severity": self.severity,
+                "topic": self.topic, "drill": self.is_drill, "t0": self.t0.isoformat(),
+                "t0_source": self.t0_source, "acked_by": self.acked_by,
+                "clocks": [c.as_json() for c in self.clocks]}
+
+
+def _board_clock(line: ClockLine) -> BoardClock:
+    return BoardClock(line.incident_id, line.kind.value, CLOCK_LABELS.get(line.kind, line.kind),
+                      line.sequence, line.due_at, line.state,
+                      CLOCK_STATE_LABELS.get(line.state, line.state), line.seconds_left,
+                      line.met_at)
+
+
+def clocks(session: Session, now: datetime) -> list[BoardClock]:
+    """Every clock of the open incidents, in its state at ``now``."""
+    return [_board_clock(line) for line in list_clocks(session, now, now)]
+
+
+def board(session: Session, now: datetime) -> list[BoardIncident]:
+    """The open incidents, most urgent first, each with its clocks."""
+    acks = {incident_id: user for incident_id, user in session.execute(
+        select(Acknowledgement.incident_id, Acknowledgement.user).order_by(Acknowledgement.id))}
+    items: dict[int, BoardIncident] = {}
+    for row in session.scalars(select(Incident).where(Incident.status == "open")):
+        items[row.id] = BoardIncident(row.id, row.title, row.severity,
+                                      SEVERITY_LABELS.get(Severity(row.severity), row.severity),
+                                      row.topic, row.is_drill, row.t0, row.t0_source,
+                                      acks.get(row.id))
+    for clock in clocks(session, now):
+        if clock.incident_id in items:
+            items[clock.incident_id].clocks.append(clock)
+    return sorted(items.values(), key=lambda i: i.urgency)
+
+
+# --- incident detail --------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentRow:
+    id: int
+    title: str
+    url: str
+    source: str | None
+    published_at: datetime | None
+    content: str
+    reposts: list[DocumentRow] = field(default_factory=list)
+
+
+@dataclass
+class IncidentDetail:
+    incident: BoardIncident
+    status: str
+    t0_candidates: list[tuple[str, datetime | None, bool]]
+    t0_changes: list[T0Change]
+    documents: list[DocumentRow]
+    notifications: list[Notification]
+    audit: list[AuditEvent]
+
+
+def _documents(session: Session, incident_id: int) -> list[DocumentRow]:
+    rows = session.execute(
+        select(Document, Source.name).join(IncidentDocument,
+                                           IncidentDocument.document_id == Document.id)
+        .outerjoin(Source, Source.id == Document.source_id)
+        .where(IncidentDocument.incident_id == incident_id)
+        .order_by(Document.published_at, Document.id)).tuples().all()
+    by_id = {doc.id: DocumentRow(doc.id, doc.title, doc.url, name, doc.published_at,
+                                 doc.content[:300]) for doc, name in rows}
+    originals: list[DocumentRow] = []
+    for doc, _ in rows:
+        parent = by_id.get(doc.near_duplicate_of_id) if doc.near_duplicate_of_id else None
+        if parent is not None and parent.id != doc.id:
+            parent.reposts.append(by_id[doc.id])
+        else:
+            originals.append(by_id[doc.id])
+    return originals
+
+
+def incident_detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail | None:
+    """Everything the incident page shows; None when there is no such incident."""
+    row = session.get(Incident, incident_id)
+    if row is None:
+        return None
+    item = BoardIncident(row.id, row.title, row.severity,
+                         SEVERITY_LABELS.get(Severity(row.severity), row.severity), row.topic,
+                         row.is_drill, row.t0, row.t0_source, None)
+    ack = latest_acknowledgement(session, row.id)
+    item.acked_by = ack.user if ack else None
+    item.clocks = [c for c in clocks(session, now) if c.incident_id == row.id]
+    candidates = [(T0_LABELS[T0Source.T_EVENT.value], row.t_event,
+                   row.t0_source == T0Source.T_EVENT.value),
+                  (T0_LABELS[T0Source.T_FIRST_POST.value], row.t_first_post,
+                   row.t0_source == T0Source.T_FIRST_POST.value),
+                  (T0_LABELS[T0Source.T_DETECTED.value], row.detected_at,
+                   row.t0_source == T0Source.T_DETECTED.value),
+                  ("定级时间", row.graded_at, False)]
+    changes = list(session.scalars(select(T0Change).where(T0Change.incident_id == row.id)
+                                   .order_by(T0Change.id)))
+    notes = list(session.scalars(select(Notification).where(Notification.incident_id == row.id)
+                                 .order_by(Notification.id).limit(200)))
+    events = list(session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "incident", AuditEvent.object_id == str(row.id))
+        .order_by(AuditEvent.seq).limit(500)))
+    return IncidentDetail(item, row.status, candidates, changes, _documents(session, row.id),
+                          notes, events)
+
+
+def acknowledge(session: Session, incident_id: int, who: Identity, now: datetime,
+                configured_roster: dict[str, Any] | None) -> int:
+    """Acknowledge as ``who`` (audited by the domain); the number of notifications confirmed.
+    Raises ``IncidentError`` for an unknown incident."""
+    return ack_incident(session, incident_id, who.name, now, configured_roster).notifications
+
+
+def correct_incident_t0(session: Session, incident_id: int, t_event: datetime, reason: str,
+                        who: Identity, now: datetime) -> None:
+    """Correct the event time (audited by the domain); ``IncidentError`` on a missing reason
+    or an unknown incident."""
+    correct_t0(session, incident_id, t_event, actor=who.name, reason=reason, now=now)
+
+
+def incident_exists(session: Session, incident_id: int) -> bool:
+    return session.get(Incident, incident_id) is not None
+
+
+# --- sources and roster -----------------------------------------------------------------------
+
+
+@dataclass
+class SourceRow:
+    name: str
+    kind: str
+    healthy: bool
+    reason: str | None
+    last_success_at: datetime | None
+    last_item_at: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+    gaps: list[CoverageGap]
+
+
+def sources(session: Session, now: datetime) -> list[SourceRow]:
+    """Each source's health at ``now`` and its ten latest coverage gaps."""
+    gaps: dict[int, list[CoverageGap]] = {}
+    for gap in session.scalars(select(CoverageGap).order_by(CoverageGap.started_at.desc())):
+        gaps.setdefault(gap.source_id, [])
+        if len(gaps[gap.source_id]) < 10:
+            gaps[gap.source_id].append(gap)
+    rows = []
+    for src in session.scalars(select(Source).order_by(Source.name)):
+        reason = unhealthy_reason(src, now)
+        rows.append(SourceRow(src.name, src.kind, reason is None, reason, src.last_success_at,
+                              src.last_item_at, src.consecutive_failures, src.last_error,
+                              gaps.get(src.id, [])))
+    return rows
+
+
+@dataclass
+class Duty:
+    person: str | None
+    name: str
+    section: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass
+class RosterView:
+    now: Duty | None
+    next: Duty | None
+    admin: str | None
+    sections: dict[str, str]
+
+
+def _duty(roster: Roster, person: str | None, start: datetime | None,
+          end: datetime | None) -> Duty:
+    who = roster.people.get(person) if person else None
+    return Duty(person, display_name(roster, person), who.section if who else None, start, end)
+
+
+def roster(session: Session, configured: dict[str, Any] | None, now: datetime) -> RosterView:
+    """Who is on duty at ``now`` and whose shift starts next."""
+    current = current_roster(session, configured)
+    person = on_duty(current, now)
+    covering = [s for s in current.shifts if s.start <= now < s.end]
+    shift = max(covering, key=lambda s: s.start) if covering else None
+    now_duty = _duty(current, person, shift.start, shift.end) if shift else None
+    upcoming = sorted((s for s in current.shifts if s.start > now), key=lambda s: s.start)
+    nxt = _duty(current, upcoming[0].person, upcoming[0].start, upcoming[0].end) \
+        if upcoming else None
+    heads = {section: display_name(current, key) for section, key in current.sections.items()}
+    return RosterView(now_duty, nxt, display_name(current, current.admin) or None, heads)
+
+
+def open_incident_count(session: Session) -> int:
+    return int(session.scalar(select(func.count(Incident.id))
+                              .where(Incident.status == "open")) or 0)
+
+
+def settled(state: str) -> bool:
+    return state in SETTLED
