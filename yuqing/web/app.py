@@ -161,9 +161,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=403)
-        return templates.TemplateResponse(request, "error.html",
-                                          {"message": str(exc), "visitor": None},
-                                          status_code=403)
+        return page(request, "error.html", None, 403, message=str(exc))
 
     def visitor(request: Request) -> Visitor:
         web = codec.read(request.cookies.get(SESSION_COOKIE), clock())
