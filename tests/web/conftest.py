@@ -123,9 +123,8 @@ class World:
         return int(self.add(make))
 
 
-@pytest.fixture
-def world(template_db: Path, tmp_path: Path) -> Iterator[World]:
-    path = tmp_path / "web.db"
+def build_world(template_db: Path, folder: Path) -> World:
+    path = folder / "web.db"
     shutil.copy(template_db, path)
     url = f"sqlite:///{path}"
     engine = make_engine(url)
@@ -134,8 +133,14 @@ def world(template_db: Path, tmp_path: Path) -> Iterator[World]:
     settings = Settings(database_url=url)
     app = create_app(settings, sessions, clock, config=AppConfig(roster=ROSTER),
                      options=WebOptions(secret="test-secret-0123456789abcdef", poll_seconds=1))
-    yield World(engine, sessions, clock, app, url)
-    engine.dispose()
+    return World(engine, sessions, clock, app, url)
+
+
+@pytest.fixture
+def world(template_db: Path, tmp_path: Path) -> Iterator[World]:
+    built = build_world(template_db, tmp_path)
+    yield built
+    built.engine.dispose()
 
 
 def csrf_of(html: str) -> str:
