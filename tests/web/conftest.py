@@ -10,6 +10,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -181,28 +182,33 @@ class LiveServer:
     world: World
 
 
-@pytest.fixture
-def live_server(world: World) -> Iterator[LiveServer]:
-    """The app under a real uvicorn on 127.0.0.1 (a free port), in a thread of this process,
-    so the test moves the server's clock."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` under a real uvicorn on 127.0.0.1 (a free port), in a thread of this process
+    (so the test moves the server's clock); yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(world.app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    started = threading.Event()
-    for _ in range(500):
+    ready = threading.Event()
+    for _ in range(1000):  # a bounded wait for the thread to start listening
         if server.started:
-            started.set()
+            ready.set()
             break
-        threading.Event().wait(0.01)
-    assert started.is_set(), "uvicorn did not start"
+        ready.wait(0.01)
+    assert ready.is_set(), "uvicorn did not start"
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", world)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def live_server(world: World) -> Iterator[LiveServer]:
+    with serving(world.app) as base_url:
+        yield LiveServer(base_url, world)

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,8 @@ from yuqing.web.security import (CSRF_FIELD, CSRF_HEADER, LOGIN_COOKIE, SECURITY
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+# Ids fit the databases' integer columns; a larger number is a 422, not a driver overflow.
+IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return page(request, "board.html", who, incidents=items)
 
     @app.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
-    def incident_page(request: Request, incident_id: int,
+    def incident_page(request: Request, incident_id: IncidentId,
                       who: Visitor = require(Action.VIEW_BOARD),
                       error: str | None = None) -> Response:
         with session_scope(sessions, readonly=True) as db:
@@ -285,7 +288,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return page(request, "incident.html", who, d=detail, error=error)
 
     @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
-    def ack_form(incident_id: int, who: Visitor = require(Action.ACKNOWLEDGE),
+    def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
                  csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
                  next: Annotated[str, Form(max_length=2048)] = "/") -> Response:
         check_csrf(who, csrf)
@@ -293,7 +296,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return RedirectResponse(safe_next(next), status_code=303)
 
     @app.post("/incidents/{incident_id}/t0", include_in_schema=False)
-    def t0_form(request: Request, incident_id: int, who: Visitor = require(Action.CORRECT_T0),
+    def t0_form(request: Request, incident_id: IncidentId, who: Visitor = require(Action.CORRECT_T0),
                 csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
                 t_event: Annotated[str, Form(max_length=64)] = "",
                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
@@ -320,7 +323,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     # --- JSON API ---------------------------------------------------------------------------
 
-    def _acknowledge(incident_id: int, who: Visitor) -> int:
+    def _acknowledge(incident_id: IncidentId, who: Visitor) -> int:
         try:
             with session_scope(sessions) as db:
                 return data.acknowledge(db, incident_id, who.identity, clock(), roster_config)
@@ -335,7 +338,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     @app.get("/api/incidents/{incident_id}", response_model=IncidentOut,
              responses={**API_ERRORS, 404: {"model": Problem}}, summary="单个事件")
-    def api_incident(incident_id: int,
+    def api_incident(incident_id: IncidentId,
                      who: Visitor = require(Action.VIEW_BOARD)) -> dict[str, Any]:
         with session_scope(sessions, readonly=True) as db:
             detail = data.incident_detail(db, incident_id, clock())
@@ -354,7 +357,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     @app.post("/api/incidents/{incident_id}/ack", response_model=AckOut,
               responses={**API_ERRORS, 404: {"model": Problem}}, summary="确认事件预警")
-    def api_ack(incident_id: int, request: Request,
+    def api_ack(incident_id: IncidentId, request: Request,
                 who: Visitor = require(Action.ACKNOWLEDGE)) -> dict[str, Any]:
         check_csrf(who, request.headers.get(CSRF_HEADER))
         count = _acknowledge(incident_id, who)
