@@ -161,3 +161,25 @@ def test_the_roster_shows_who_is_on_duty_now_and_next(
     page = client_for("leader").get("/roster").text
     assert "当前值班" in page and "李四（宣传科），2026-11-29 08:30" in page
     assert "下一班</h2>\n<p>未排班" in page
+
+
+def test_the_board_computes_every_clock_as_the_domain_listing_does(world: World) -> None:
+    from alerts.deadlines import change_severity, record_publication
+    from alerts.models import ClockKind
+    from yuqing.web import data
+
+    met = world.incident(t_event=START - timedelta(hours=2))
+    raised = world.incident("法律援助中心拒绝受理投诉", Severity.SERIOUS)
+    world.incident("公证处窗口排长队", Severity.GENERAL)
+    world.clock.advance(timedelta(hours=1))
+    world.add(lambda s: record_publication(s, met, ClockKind.STATEMENT, world.clock(),
+                                           actor="zhangsan", now=world.clock(),
+                                           url="https://sfj.example.gov.cn/xwfb/1.html"))
+    world.add(lambda s: change_severity(s, raised, Severity.CRITICAL, actor="gongkai",
+                                        reason="多家媒体转载", now=world.clock()))
+    world.clock.advance(timedelta(hours=30))
+    with world.sessions() as session:
+        fast = data.clocks(session, world.clock())
+        slow = data.clocks_by_domain(session, world.clock())
+    assert fast == slow
+    assert {c.state for c in fast} >= {"met_on_time", "overdue"}

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.clocks import T0Source
-from alerts.deadlines import SETTLED, ClockLine, IncidentError, correct_t0, list_clocks
-from alerts.models import (CLOCK_LABELS, CLOCK_STATE_LABELS, Acknowledgement, Notification,
-                           T0Change)
+from alerts.clocks import IncidentView, T0Source, clocks_for, status_at
+from alerts.deadlines import (SETTLED, ClockLine, IncidentError, correct_t0, list_clocks,
+                              policy_of)
+from alerts.models import (CLOCK_LABELS, CLOCK_STATE_LABELS, Acknowledgement, ClockKind,
+                           Deadline, Notification, Publication, SeverityChange, T0Change)
 from alerts.roster import Roster, current_roster, display_name, on_duty
 from alerts.sweep import acknowledge as ack_incident
 from alerts.sweep import latest_acknowledgement
@@ -136,8 +137,59 @@ def _board_clock(line: ClockLine) -> BoardClock:
                       line.met_at)
 
 
-def clocks(session: Session, now: datetime) -> list[BoardClock]:
-    """Every clock of the open incidents, in its state at ``now``."""
+def clocks(session: Session, now: datetime, only: int | None = None) -> list[BoardClock]:
+    """Every clock of the open incidents, in its state at ``now`` (what ``list_clocks`` gives,
+    with the facts of all incidents read in four queries instead of three per incident: the
+    board is polled by every open page)."""
+    query = select(Incident).where(Incident.status == "open").order_by(Incident.id)
+    if only is not None:  # one incident (its page), open or not
+        query = select(Incident).where(Incident.id == only)
+    incidents = list(session.scalars(query))
+    ids = [i.id for i in incidents]
+    history: dict[int, list[tuple[Severity, datetime]]] = {}
+    published: dict[int, list[tuple[ClockKind, datetime]]] = {}
+    waived: dict[int, dict[ClockKind, str]] = {}
+    for chunk in _chunks(ids):
+        for change in session.scalars(select(SeverityChange)
+                                      .where(SeverityChange.incident_id.in_(chunk))):
+            history.setdefault(change.incident_id, []).append(
+                (Severity(change.severity), change.at))
+        for pub in session.scalars(select(Publication).where(Publication.incident_id.in_(chunk))):
+            published.setdefault(pub.incident_id, []).append(
+                (ClockKind(pub.kind), pub.published_at))
+        for row in session.scalars(select(Deadline).where(
+                Deadline.incident_id.in_(chunk), Deadline.waived_reason.is_not(None))):
+            if row.waived_reason:
+                waived.setdefault(row.incident_id, {})[ClockKind(row.kind)] = row.waived_reason
+    out: list[BoardClock] = []
+    for incident in incidents:
+        view = IncidentView(
+            t_detected=incident.detected_at,
+            severity_history=history.get(incident.id) or [
+                (Severity(incident.severity), incident.graded_at or incident.detected_at)],
+            t_event=incident.t_event, t_first_post=incident.t_first_post,
+            t_graded=incident.graded_at, responses=published.get(incident.id, []),
+            closed_at=None if incident.status == "open" else now,
+            waived=waived.get(incident.id, {}))
+        for clock in clocks_for(view, policy_of(incident), now):
+            met = clock.met_at if clock.met_at is not None and clock.met_at <= now else None
+            state = status_at(clock.anchor, met, clock.rule, now,
+                              waived=clock.waived_reason is not None)
+            left = None if state in SETTLED else int((clock.due_at - now).total_seconds())
+            out.append(_board_clock(ClockLine(
+                incident.id, incident.title, incident.is_drill, clock.kind, clock.sequence,
+                clock.t0, clock.t0_source, clock.due_at, state.value, left, met,
+                clock.late_cause)))
+    return out
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def clocks_by_domain(session: Session, now: datetime) -> list[BoardClock]:
+    """The same through ``alerts.deadlines.list_clocks`` (one query per fact per incident);
+    the tests hold ``clocks`` to it."""
     return [_board_clock(line) for line in list_clocks(session, now, now)]
 
 
@@ -211,7 +263,7 @@ def incident_detail(session: Session, incident_id: int, now: datetime) -> Incide
                          row.is_drill, row.t0, row.t0_source, None)
     ack = latest_acknowledgement(session, row.id)
     item.acked_by = ack.user if ack else None
-    item.clocks = [c for c in clocks(session, now) if c.incident_id == row.id]
+    item.clocks = clocks(session, now, only=row.id)
     candidates = [(T0_LABELS[T0Source.T_EVENT.value], row.t_event,
                    row.t0_source == T0Source.T_EVENT.value),
                   (T0_LABELS[T0Source.T_FIRST_POST.value], row.t_first_post,
