@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import typer
 
-from yuqing.cli.app import app, fail, open_context
+from yuqing.cli.app import app, fail, open_context, require_current_schema
 
 
 @app.command("serve")
@@ -23,6 +23,7 @@ def serve(
     from yuqing.web.app import WebOptions, create_app
 
     ctx = open_context()
+    require_current_schema(ctx)
     secret = os.environ.get("YUQING_WEB_SECRET", "")
     if secret and len(secret) < 16:
         fail("配置错误 / invalid setting in environment: YUQING_WEB_SECRET: "
