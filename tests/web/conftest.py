@@ -64,13 +64,7 @@ XSS_BODY = ('网传某律师事务所违规收费<script>window.__xss=2</script>
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated database with the cast of accounts, built once and copied for each test."""
     path = tmp_path_factory.mktemp("webdb") / "template.db"
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    engine = make_engine(url)
-    with session_scope(make_sessionmaker(engine)) as session:
-        for name, role in CAST.items():
-            add_user(session, name, role, PASSWORD, actor="init", now=START)
-    engine.dispose()
+    add_cast(f"sqlite:///{path}")
     return path
 
 
@@ -127,12 +121,25 @@ class World:
 def build_world(template_db: Path, folder: Path) -> World:
     path = folder / "web.db"
     shutil.copy(template_db, path)
-    url = f"sqlite:///{path}"
+    return world_at(f"sqlite:///{path}")
+
+
+def add_cast(url: str) -> None:
+    """Migrate the database at ``url`` and add one account per role."""
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        for name, role in CAST.items():
+            add_user(session, name, role, PASSWORD, actor="init", now=START)
+    engine.dispose()
+
+
+def world_at(url: str) -> World:
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     clock = ManualClock(START)
-    settings = Settings(database_url=url)
-    app = create_app(settings, sessions, clock, config=AppConfig(roster=ROSTER),
+    app = create_app(Settings(database_url=url), sessions, clock,
+                     config=AppConfig(roster=ROSTER),
                      options=WebOptions(secret="test-secret-0123456789abcdef", poll_seconds=1))
     return World(engine, sessions, clock, app, url)
 
