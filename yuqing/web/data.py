@@ -8,9 +8,12 @@ When the application services land, this is the one module to repoint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,11 +49,27 @@ class Identity:
 
 
 def authenticate(session: Session, username: str, password: str) -> Identity | None:
-    """The identity for a correct name and password of an active account; None otherwise."""
+    """The identity for a correct name and password of an active account; None otherwise.
+    An unknown name costs one argon2 check too, so the time taken does not tell names apart."""
     user = find_user(session, username)
-    if user is None or not user.active or not check_password(user, password):
+    if user is None:
+        _dummy_check(password)
+        return None
+    if not check_password(user, password) or not user.active:
         return None
     return Identity(user.name, frozenset({Role(user.role)}))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return PasswordHasher().hash("unknown-account-placeholder")
+
+
+def _dummy_check(password: str) -> None:
+    try:
+        PasswordHasher().verify(_dummy_hash(), password)
+    except VerificationError:
+        pass
 
 
 def roles_of(session: Session, name: str) -> frozenset[Role] | None:
