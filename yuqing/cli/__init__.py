@@ -16,6 +16,7 @@ from yuqing.cli import lifecycle as _lifecycle  # noqa: F401
 from yuqing.cli import respond as _respond  # noqa: F401
 from yuqing.cli import responses as _responses  # noqa: F401
 from yuqing.cli import ops as _ops  # noqa: F401
+from yuqing.cli import web as _web  # noqa: F401
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,134 @@
+"""The dashboard in real headless Chromium (Debian's ``chromium``, driven by Playwright):
+log in from an alert link on a phone, watch a countdown follow the server's clock, acknowledge,
+and load crawled markup without any of it running.
+
+Skipped with the reason when Chromium or Playwright is missing; ``YUQING_REQUIRE_BROWSER=1``
+(CI) turns the skip into a failure. Screenshots go to the test's tmp dir and var/artefacts/web.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import PASSWORD, XSS_BODY, XSS_TITLE, LiveServer
+
+CHROMIUM = Path(os.environ.get("YUQING_CHROMIUM", "/usr/bin/chromium"))
+REQUIRE = os.environ.get("YUQING_REQUIRE_BROWSER") == "1"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "artefacts" / "web"
+# The flags a closed network needs: no background calls home, no sandbox as root.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True}
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return f"Playwright is not installed ({exc}); pip install -e '.[dev]'"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found; install Debian's chromium (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = _missing()
+    if reason is not None:
+        if REQUIRE:
+            pytest.fail(f"browser required (YUQING_REQUIRE_BROWSER=1): {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def shot(page: Any, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, ARTEFACTS / path.name)
+    return path
+
+
+def test_an_officer_logs_in_from_an_alert_link_watches_the_countdown_and_acknowledges(
+        browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    world = live_server.world
+    incident = world.incident(t_event=world.clock() - timedelta(hours=1))
+    context = browser.new_context(**PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    page.goto(f"{live_server.base_url}/incidents/{incident}")  # the link in the alert
+    expect(page).to_have_url(re.compile(rf"/login\?next=/incidents/{incident}$"))
+    page.fill("input[name=username]", "zhangsan")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.base_url}/incidents/{incident}")
+    expect(page.locator("h1")).to_contain_text("考场泄题")
+    shot(page, tmp_path, "incident-phone")
+
+    page.goto(f"{live_server.base_url}/")
+    statement = page.locator(f'.clock[data-key="{incident}:statement:0"]')
+    countdown = statement.locator(".countdown")
+    expect(countdown).to_have_text(re.compile(r"剩余 (3小时59分|4小时0分)"))
+    world.clock.advance(timedelta(hours=2))  # the server's clock; the page polls every second
+    expect(countdown).to_have_text(re.compile(r"剩余 1小时5\d分"), timeout=10_000)
+    world.clock.advance(timedelta(hours=1, minutes=30))
+    expect(statement).to_have_class(re.compile(r"state-due_soon"), timeout=10_000)
+    world.clock.advance(timedelta(hours=1))
+    expect(countdown).to_have_text(re.compile(r"已超时 \d+分"), timeout=10_000)
+    expect(statement).to_have_class(re.compile(r"state-overdue"))
+    expect(statement.locator(".clock-state")).to_have_text("已超时")
+    shot(page, tmp_path, "board-overdue-phone")
+
+    page.click(f"#incident-{incident} button.ack")
+    expect(page.locator(f"#incident-{incident} .acked")).to_have_text("已确认（zhangsan）")
+    expect(page.locator(f"#incident-{incident} button.ack")).to_have_count(0)
+    shot(page, tmp_path, "board-acknowledged-phone")
+    assert errors == []
+    context.close()
+
+
+def test_crawled_script_handlers_and_javascript_links_do_not_run(
+        browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    world = live_server.world
+    incident = world.incident()
+    world.document(incident, XSS_TITLE, XSS_BODY, "javascript:window.__xss=4")
+    world.document(incident, "正常报道", XSS_BODY, "https://news.example.cn/a.html")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{live_server.base_url}/login?next=/incidents/{incident}")
+    page.fill("input[name=username]", "gongkai")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".documents")).to_contain_text('<script>document.title="pwned"</script>')
+    expect(page.locator(".documents")).to_contain_text("javascript:window.__xss=4")
+    assert page.evaluate("window.__xss") is None
+    assert page.title() != "pwned"
+    assert page.locator(".documents script, .documents img").count() == 0
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    page.locator(".documents a", has_text="正常报道").get_attribute("href")
+    shot(page, tmp_path, "incident-crawled-markup")
+    assert dialogs == [] and page.evaluate("window.__xss") is None
+    context.close()

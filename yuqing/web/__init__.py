@@ -1,0 +1,1 @@
+"""The web dashboard (FastAPI + server-rendered Jinja2 templates)."""

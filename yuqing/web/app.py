@@ -1,0 +1,388 @@
+"""The dashboard: ``create_app(settings, sessions, clock)`` builds the FastAPI application.
+
+Views parse the request, open one unit of work, call ``yuqing.web.data`` and render; the role
+check of every route is ``access.ALLOWED``. Pages redirect an anonymous visitor to ``/login``
+(coming back to the page afterwards); the JSON API answers 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.base import RequestResponseEndpoint
+
+from yuqing.core.clock import Clock, format_local, parse_local, to_local
+from yuqing.core.db import session_scope
+from yuqing.core.models import ROLE_LABELS, Role
+from yuqing.core.people import PeopleError
+from yuqing.core.settings import AppConfig, Settings
+from yuqing.services.config import load as load_config
+from yuqing.web import data
+from yuqing.web.access import ALLOWED, Action, allowed
+from yuqing.web.security import (CSRF_FIELD, CSRF_HEADER, LOGIN_COOKIE, SECURITY_HEADERS,
+                                 SESSION_COOKIE, LoginThrottle, SessionCodec, WebSession,
+                                 safe_next, tokens_match)
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+# Ids fit the databases' integer columns; a larger number is a 422, not a driver overflow.
+IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """Dashboard settings: the cookie secret, session lifetime, polling and lockout."""
+
+    secret: str = ""  # empty: a random one per process (sessions end at restart)
+    session_lifetime: timedelta = timedelta(hours=12)
+    poll_seconds: int = 30
+    secure_cookies: bool = False  # True: Secure cookies even when the request looks like http
+    login_limit: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+
+
+class NotLoggedIn(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A logged-in request: the identity and its session (for the CSRF token)."""
+
+    identity: data.Identity
+    session: WebSession
+
+    def can(self, action: Action) -> bool:
+        return allowed(self.identity.roles, action)
+
+
+# --- API schemas (OpenAPI) ----------------------------------------------------------------------
+
+
+class ClockOut(BaseModel):
+    incident_id: int
+    kind: str
+    sequence: int
+    due_at: str
+    state: str
+    seconds_left: int | None
+    met_at: str | None
+
+
+class IncidentOut(BaseModel):
+    id: int
+    title: str
+    severity: str
+    topic: str | None
+    drill: bool
+    t0: str
+    t0_source: str
+    acked_by: str | None
+    clocks: list[ClockOut]
+
+
+class ClocksOut(BaseModel):
+    now: str
+    poll_seconds: int
+    clocks: list[ClockOut]
+
+
+class AckOut(BaseModel):
+    incident_id: int
+    acknowledged_by: str
+    notifications: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "未登录"},
+    403: {"model": Problem, "description": "无权限或 CSRF 校验失败"},
+}
+
+
+def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock, *,
+               config: AppConfig | None = None, options: WebOptions | None = None) -> FastAPI:
+    """The dashboard over ``sessions``; every decision by time reads ``clock``."""
+    opts = options or WebOptions()
+    secret = opts.secret
+    if not secret:
+        log.warning("no YUQING_WEB_SECRET: using a random secret, sessions end at restart")
+        secret = secrets.token_urlsafe(32)
+    codec = SessionCodec(secret, opts.session_lifetime)
+    throttle = LoginThrottle(opts.login_limit, lockout=opts.lockout)
+    typed = load_config(config or AppConfig(), settings)  # validated once, as every shell does
+    tz = settings.tz
+
+    app = FastAPI(title="yuqing 舆情工作台 API", version="1", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.options = opts
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.filters["local"] = lambda v: format_local(v, tz)
+    env.filters["iso"] = lambda v: to_local(v, tz).isoformat() if v else ""
+    env.filters["href"] = _http_url
+    env.filters["left"] = _left
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["Action"] = Action
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(NotLoggedIn)
+    async def _anonymous(request: Request, _exc: NotLoggedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "未登录 / authentication required"}, status_code=401,
+                                headers={"www-authenticate": "Cookie"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(safe_next(target), safe='/')}",
+                                status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return page(request, "error.html", None, 403, message=str(exc))
+
+    def visitor(request: Request) -> Visitor:
+        web = codec.read(request.cookies.get(SESSION_COOKIE), clock())
+        if web is None:
+            raise NotLoggedIn()
+        with session_scope(sessions, readonly=True) as db:
+            roles = data.roles_of(db, web.user)
+        if roles is None:
+            raise NotLoggedIn()
+        return Visitor(data.Identity(web.user, roles), web)
+
+    def require(action: Action) -> Any:
+        def check(who: Visitor = Depends(visitor)) -> Visitor:
+            if not who.can(action):
+                labels = "、".join(ROLE_LABELS[r] for r in Role if r in ALLOWED[action])
+                raise Forbidden(f"无权限：此操作仅限{labels} / forbidden for your role")
+            return who
+        return Depends(check)
+
+    def check_csrf(who: Visitor, token: str | None) -> None:
+        if not tokens_match(who.session.csrf, token):
+            raise Forbidden("表单已失效，请刷新页面后重试 / CSRF token missing or wrong")
+
+    def page(request: Request, name: str, who: Visitor | None, status: int = 200,
+             **context: Any) -> HTMLResponse:
+        base = {"visitor": who, "csrf": who.session.csrf if who else "",
+                "now": clock(), "poll_seconds": opts.poll_seconds}
+        return templates.TemplateResponse(request, name, {**base, **context},
+                                          status_code=status)
+
+    def cookie_secure(request: Request) -> bool:
+        return opts.secure_cookies or request.url.scheme == "https"
+
+    # --- login ------------------------------------------------------------------------------
+
+    def login_form(request: Request, next_: str, status: int = 200,
+                   error: str | None = None) -> HTMLResponse:
+        token, cookie = codec.login_token()
+        response = page(request, "login.html", None, status, next=safe_next(next_),
+                        login_csrf=token, error=error)
+        response.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, httponly=True, samesite="lax",
+                            secure=cookie_secure(request), path="/login")
+        return response
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/") -> Response:
+        if codec.read(request.cookies.get(SESSION_COOKIE), clock()) is not None:
+            return RedirectResponse(safe_next(next), status_code=303)
+        return login_form(request, next)
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
+              password: Annotated[str, Form(max_length=256)] = "",
+              csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+              next: Annotated[str, Form(max_length=2048)] = "/") -> Response:
+        now, ip = clock(), request.client.host if request.client else "-"
+        if not tokens_match(codec.login_token_of(request.cookies.get(LOGIN_COOKIE)), csrf):
+            return login_form(request, next, 403, "页面已失效，请重新登录 / form expired")
+        username = username.strip()
+        keys = [f"user:{username}", f"ip:{ip}"]
+        if throttle.locked_until(keys, now) is not None:
+            with session_scope(sessions) as db:
+                data.record_failed_login(db, username, ip, "locked", now)
+            return login_form(request, next, 429,
+                              "登录失败次数过多，账户已暂时锁定，请稍后再试 / locked")
+        with session_scope(sessions) as db:
+            identity = data.authenticate(db, username, password)
+            if identity is None:
+                data.record_failed_login(db, username, ip, "bad credentials", now)
+        if identity is None:
+            locked = throttle.failed(keys, now)
+            message = ("登录失败次数过多，账户已暂时锁定，请稍后再试 / locked" if locked
+                       else "用户名或密码错误 / wrong user name or password")
+            return login_form(request, next, 429 if locked else 401, message)
+        throttle.succeeded([f"user:{username}"])
+        with session_scope(sessions) as db:
+            data.record_login(db, identity.name, ip, now)
+        cookie, _ = codec.issue(identity.name, now)
+        response = RedirectResponse(safe_next(next), status_code=303)
+        response.set_cookie(SESSION_COOKIE, cookie,
+                            max_age=int(opts.session_lifetime.total_seconds()), httponly=True,
+                            samesite="lax", secure=cookie_secure(request), path="/")
+        response.delete_cookie(LOGIN_COOKIE, path="/login")
+        return response
+
+    @app.get("/logout", response_class=HTMLResponse, include_in_schema=False)
+    def logout_page(request: Request, who: Visitor = Depends(visitor)) -> Response:
+        return page(request, "logout.html", who)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, who: Visitor = Depends(visitor),
+               csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "") -> Response:
+        check_csrf(who, csrf)
+        codec.revoke(who.session)
+        with session_scope(sessions) as db:
+            data.record_logout(db, who.identity.name, clock())
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # --- pages ------------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def board_page(request: Request, who: Visitor = require(Action.VIEW_BOARD)) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            items = data.board(db, clock())
+        return page(request, "board.html", who, incidents=items)
+
+    @app.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
+    def incident_page(request: Request, incident_id: IncidentId,
+                      who: Visitor = require(Action.VIEW_BOARD),
+                      error: str | None = None) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            detail = data.incident_detail(db, incident_id, clock())
+        if detail is None:
+            return page(request, "error.html", who, 404, message=f"事件 #{incident_id} 不存在")
+        return page(request, "incident.html", who, d=detail, error=error)
+
+    @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
+    def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
+                 csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                 next: Annotated[str, Form(max_length=2048)] = "/") -> Response:
+        check_csrf(who, csrf)
+        _acknowledge(incident_id, who)
+        return RedirectResponse(safe_next(next), status_code=303)
+
+    @app.post("/incidents/{incident_id}/t0", include_in_schema=False)
+    def t0_form(request: Request, incident_id: IncidentId, who: Visitor = require(Action.CORRECT_T0),
+                csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                t_event: Annotated[str, Form(max_length=64)] = "",
+                reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+        check_csrf(who, csrf)
+        try:
+            when = parse_local(t_event, tz)
+            with session_scope(sessions) as db:
+                data.correct_incident_t0(db, incident_id, when, reason, who.identity, clock(), typed)
+        except (ValueError, data.IncidentError, PeopleError) as exc:
+            return incident_page(request, incident_id, who, error=str(exc))
+        return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+    @app.get("/sources", response_class=HTMLResponse, include_in_schema=False)
+    def sources_page(request: Request, who: Visitor = require(Action.VIEW_SOURCES)) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            rows = data.sources(db, clock())
+        return page(request, "sources.html", who, sources=rows)
+
+    @app.get("/roster", response_class=HTMLResponse, include_in_schema=False)
+    def roster_page(request: Request, who: Visitor = require(Action.VIEW_ROSTER)) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            view = data.roster(db, typed.roster, clock())
+        return page(request, "roster.html", who, roster=view)
+
+    # --- JSON API ---------------------------------------------------------------------------
+
+    def _acknowledge(incident_id: IncidentId, who: Visitor) -> int:
+        try:
+            with session_scope(sessions) as db:
+                return data.acknowledge(db, incident_id, who.identity, clock(), typed)
+        except data.IncidentError as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.get("/api/incidents", response_model=list[IncidentOut], responses=API_ERRORS,
+             summary="未结束的事件（按紧急程度排序）")
+    def api_incidents(who: Visitor = require(Action.VIEW_BOARD)) -> list[dict[str, Any]]:
+        with session_scope(sessions, readonly=True) as db:
+            return [i.as_json() for i in data.board(db, clock())]
+
+    @app.get("/api/incidents/{incident_id}", response_model=IncidentOut,
+             responses={**API_ERRORS, 404: {"model": Problem}}, summary="单个事件")
+    def api_incident(incident_id: IncidentId,
+                     who: Visitor = require(Action.VIEW_BOARD)) -> dict[str, Any]:
+        with session_scope(sessions, readonly=True) as db:
+            detail = data.incident_detail(db, incident_id, clock())
+        if detail is None:
+            raise HTTPException(404, f"事件 #{incident_id} 不存在")
+        return detail.incident.as_json()
+
+    @app.get("/api/clocks", response_model=ClocksOut, responses=API_ERRORS,
+             summary="未结束事件的全部时限及服务器时间")
+    def api_clocks(who: Visitor = require(Action.VIEW_BOARD)) -> dict[str, Any]:
+        now = clock()
+        with session_scope(sessions, readonly=True) as db:
+            lines = data.clocks(db, now)
+        return {"now": now.isoformat(), "poll_seconds": opts.poll_seconds,
+                "clocks": [c.as_json() for c in lines]}
+
+    @app.post("/api/incidents/{incident_id}/ack", response_model=AckOut,
+              responses={**API_ERRORS, 404: {"model": Problem}}, summary="确认事件预警")
+    def api_ack(incident_id: IncidentId, request: Request,
+                who: Visitor = require(Action.ACKNOWLEDGE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        count = _acknowledge(incident_id, who)
+        return {"incident_id": incident_id, "acknowledged_by": who.identity.name,
+                "notifications": count}
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def api_schema(who: Visitor = require(Action.VIEW_BOARD)) -> dict[str, Any]:
+        return app.openapi()
+
+    return app
+
+
+def _http_url(value: str | None) -> str | None:
+    """The URL when it is plain http(s), else None (a ``javascript:`` link renders as text)."""
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _left(seconds: int) -> str:
+    """``剩余 4小时10分`` / ``已超时 5分`` for the first render, before the script ticks."""
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    text = f"{hours}小时{minutes}分" if hours else f"{minutes}分"
+    return f"剩余 {text}" if seconds >= 0 else f"已超时 {text}"
