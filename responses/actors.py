@@ -13,7 +13,7 @@ def actor(session: Session, name: str) -> Actor:
     """The person ``name`` names; ``ProcedureError`` when there is none or it is disabled."""
     person = people.find(session, name.strip())
     if person is None:
-        raise ProcedureError(f"未知人员 / unknown person {name!r}: add them with "
+        raise ProcedureError(f"人员未知 / unknown person {name!r}: add them with "
                              "`yuqing user add NAME --role ROLE` or the roster")
     if not person.active:
         raise ProcedureError(f"人员已停用 / person {name!r} is disabled")

@@ -50,11 +50,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.drop_column("close_reason")
-        batch.drop_column("closed_by")
-        batch.drop_column("closed_at")
-        batch.drop_column("owning_section")
+    columns = ("close_reason", "closed_by", "closed_at", "owning_section")
+    if op.get_bind().dialect.name == "sqlite":
+        # Natively (SQLite 3.35+): a batch copy would drop and recreate ``incidents``, which
+        # the rows referencing it (responses, deadlines) forbid while foreign keys are on.
+        for column in columns:
+            op.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+    else:
+        with op.batch_alter_table("incidents") as batch:
+            for column in columns:
+                batch.drop_column(column)
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),

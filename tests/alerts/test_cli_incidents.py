@@ -34,7 +34,7 @@ def _clocks(run_cli: Run, now: str) -> dict[str, dict[str, Any]]:
 
 def _report(run_cli: Run, severity: str) -> int:
     assert run_cli("init").code == 0
-    for name, role in (("alice", "office"), ("leader", "leader")):  # who acts below
+    for name, role in (("alice", "section"), ("leader", "leader")):  # who acts below
         added = run_cli("user", "add", name, "--role", role, "--no-login")
         assert added.code == 0, added.stderr
     result = run_cli("incidents", "report", "--title", "网传某监狱服刑人员非正常死亡", "--severity",

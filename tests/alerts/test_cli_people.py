@@ -25,7 +25,7 @@ def _state(tmp_path: Path) -> tuple[object, ...]:
         state = tuple(conn.execute(text(
             "select severity, t0, t_event, status, closed_at from incidents")).one()) + tuple(
             conn.execute(text(f"select count(*) from {table}")).scalar_one()
-            for table in ("acknowledgements", "clock_publications", "incident_t0_changes",
+            for table in ("acknowledgements", "responses", "incident_t0_changes",
                           "incident_severity_changes", "audit_events"))
     engine.dispose()
     return state
@@ -69,32 +69,38 @@ COMMANDS: dict[str, tuple[str, ...]] = {
                    "--reason", "当事人家属称事发于清晨六点", "--now", "2026-11-29 10:00"),
     "publish": ("incidents", "publish", "{id}", "--kind", "response", "--url",
                 "https://sfj.example.gov.cn/xwfb/3.html", "--at", "2026-11-29 10:00",
-                "--now", "2026-11-29 10:01"),
+                "--now", "2026-11-29 10:01", "--file", "{evidence}"),
     "close": ("incidents", "close", "{id}", "--reason", "已回应，舆情平息", "--now",
               "2026-11-29 11:00"),
 }
-# (a role that may not take the step, the audit action the allowed step writes)
-WRONG_ROLE = {"ack": None, "grade": "sun", "correct-t0": "sun", "publish": None, "close": "sun"}
+# (a role that may not take the step, who may, the audit action the allowed step writes)
+WRONG_ROLE = {"ack": None, "grade": "sun", "correct-t0": "sun", "publish": "zhangsan",
+              "close": "sun"}
+ALLOWED = {"publish": ("孙七", "sun")}  # a publication is recorded by the office or a section
 AUDITED = {"ack": "alert.ack", "grade": "incident.severity", "correct-t0": "incident.t0",
-           "publish": "clock.publication", "close": "incident.close"}
+           "publish": "response.record", "close": "incident.close"}
+EVIDENCE = "<html><body><h1>关于网传事件的情况通报</h1><p>市司法局已成立调查组。</p></body></html>"
 
 
-def _args(command: str, incident: int, by: str) -> list[str]:
-    return [a.format(id=incident) for a in COMMANDS[command]] + ["--by", by]
+def _args(command: str, incident: int, by: str, evidence: Path) -> list[str]:
+    return [a.format(id=incident, evidence=evidence) for a in COMMANDS[command]] + ["--by", by]
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_an_acting_command_refuses_an_unknown_person_or_a_wrong_role_and_changes_nothing(
         run_cli: Run, tmp_path: Path, incident: int, command: str) -> None:
     wrong = WRONG_ROLE[command] or _admin(run_cli)
+    evidence = tmp_path / "evidence.html"
+    evidence.write_text(EVIDENCE, "utf-8")
     before = _state(tmp_path)
-    _refused(run_cli(*_args(command, incident, "路人甲")), "人员未知", "路人甲")
+    _refused(run_cli(*_args(command, incident, "路人甲", evidence)), "人员未知", "路人甲")
     assert _state(tmp_path) == before
-    _refused(run_cli(*_args(command, incident, wrong)), "无权", wrong)
+    _refused(run_cli(*_args(command, incident, wrong, evidence)), "无权", wrong)
     assert _state(tmp_path) == before
-    allowed = run_cli(*_args(command, incident, "张三"))  # by display name: recorded by key
+    shown, key = ALLOWED.get(command, ("张三", "zhangsan"))
+    allowed = run_cli(*_args(command, incident, shown, evidence))  # by display name
     assert allowed.code == 0, allowed.stderr
-    assert _audit_actor(tmp_path, AUDITED[command]) == "zhangsan"
+    assert _audit_actor(tmp_path, AUDITED[command]) == key  # recorded by key
 
 
 def _admin(run_cli: Run) -> str:

@@ -323,5 +323,5 @@ def test_scrapy_crawl_asks_a_scheme_driven_search_the_same_queries_as_yuqing_cra
                            "source=search_scheme"], capture_output=True, text=True, env=env,
                           cwd=crawl.workdir, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "法考 泄题" in SCHEME_QUERIES
+    assert "法考 泄题" in SCHEME_QUERIES, proc.stderr[-3000:]
     assert sorted(SCHEME_QUERIES) == asked_by_yuqing  # each once, none missing or extra

@@ -206,7 +206,7 @@ def test_a_step_by_someone_whose_role_does_not_allow_it_is_refused(
             else:
                 respond.review(session, rid, person, T0 + 3 * H, confidential_ok=True)
     message = str(refused.value)
-    assert ("无权" in message or "未知用户" in message) and "\n" not in message
+    assert ("无权" in message or "人员未知" in message) and "\n" not in message
     assert _state(sessions, rid) == before
 
 

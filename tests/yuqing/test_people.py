@@ -46,10 +46,10 @@ def test_a_config_roster_person_without_a_role_is_refused_and_nothing_is_written
         session: Session) -> None:
     configured = {"people": {"li": {"name": "李四", "section": "办公室"}}}
     with pytest.raises(PermissionDenied):
-        acting_person(session, "李四", Action.ACKNOWLEDGE, configured, NOW)
+        acting_person(session, "李四", Action.ACKNOWLEDGE, parse_roster(configured), NOW)
     assert session.scalars(select(Person)).all() == []
     configured["people"]["li"]["roles"] = ["duty_officer"]
-    assert acting_person(session, "李四", Action.ACKNOWLEDGE, configured, NOW).name == "li"
+    assert acting_person(session, "李四", Action.ACKNOWLEDGE, parse_roster(configured), NOW).name == "li"
 
 
 def test_a_roster_import_adds_roles_to_a_user_and_user_add_gives_a_rostered_person_a_login(

@@ -12,7 +12,7 @@ from yuqing.cli.alerts import SEVERITY_HELP, incidents_app
 from yuqing.cli.app import console, fail, local_time, open_context, print_json, typed_config
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
-from yuqing.core.people import Action, require
+from yuqing.services.incidents import CLOCK_KINDS
 
 
 @incidents_app.command("list")
@@ -100,8 +100,10 @@ def incidents_publish(
     from alerts.models import ClockKind
     from yuqing.services.respond import RESPOND_ERRORS, record_publication
 
+    if kind not in CLOCK_KINDS:
+        fail(f"类型无效 / unknown kind {kind!r}: expected {', '.join(CLOCK_KINDS)}")
     ctx = open_context()
-    when = local_time(now, ctx)
+    when = local_time(at, ctx, "--at") if at else local_time(now, ctx)
     try:
         line = record_publication(ctx.sessions, incident, ClockKind(kind), by, at=when,
                                   url=url, now=local_time(now, ctx), channels=channels, file=file)

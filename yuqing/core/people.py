@@ -60,8 +60,9 @@ ACTION_LABELS: dict[Action, str] = {
 # 值班员 watches and records; the owning section (谁主管谁负责) drafts and answers; the openness
 # office reviews (领导小组办公室审核, 保密审查); a leader approves; the admin keeps the system.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
+    # Publishing is a step of a response (responses.procedure): the office or the section.
     Role.DUTY_OFFICER: frozenset({Action.ACKNOWLEDGE, Action.GRADE, Action.CORRECT_T0,
-                                  Action.PUBLISH, Action.CLOSE, Action.REOPEN}),
+                                  Action.CLOSE, Action.REOPEN}),
     Role.SECTION: frozenset({Action.ACKNOWLEDGE, Action.GRADE, Action.CORRECT_T0, Action.PUBLISH,
                              Action.DRAFT, Action.CLOSE}),
     Role.OFFICE: frozenset({Action.ACKNOWLEDGE, Action.PUBLISH, Action.REVIEW,
