@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from yuqing import __version__
 from yuqing.core import audit
 from yuqing.cli.app import (app, console, fail, open_context, print_json, print_problems,
                             stdin_is_terminal)
 from yuqing.core.db import session_scope
-from yuqing.core.migrate import upgrade
-from yuqing.core.settings import default_config_text
 from yuqing.core.users import UserError
 
 user_app = typer.Typer(help="用户管理。", no_args_is_help=True)
@@ -35,27 +31,21 @@ def version() -> None:
 @app.command()
 def init() -> None:
     """初始化：写入默认配置文件（如不存在），检查配置，创建或升级数据库。"""
-    from yuqing.config_check import check_all, config_path
+    from yuqing.services.setup import SetupError, initialise
 
-    path = config_path()
-    if not path.exists() and not os.environ.get("YUQING_CONFIG"):  # a named file must exist
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(default_config_text(), encoding="utf-8")
-        console.print(f"已写入默认配置：{path}")
-    report = check_all()
-    print_problems(report)
-    if report.errors or report.settings is None:
-        fail(f"配置有 {len(report.errors)} 处错误（{report.source}），请修改后重新运行 yuqing init"
-             f" / {len(report.errors)} config error(s): nothing was changed")
     try:
-        upgrade(report.settings.database_url)
-    except SQLAlchemyError as exc:
-        reason = getattr(exc, "orig", None) or exc
-        fail(f"数据库无法初始化 / cannot initialise database: {type(exc).__name__}: "
-             f"{reason}".splitlines()[0])
-    console.print(f"配置检查通过：{report.source}")
-    console.print(f"数据库已就绪：{report.settings.database_url}")
-    console.print(NEXT_STEPS.format(path=path), markup=False, highlight=False)
+        done = initialise()
+    except SetupError as exc:
+        fail(str(exc))
+    if done.wrote_config:
+        console.print(f"已写入默认配置：{done.config}")
+    print_problems(done.report)
+    if not done.ok:
+        fail(f"配置有 {len(done.report.errors)} 处错误（{done.report.source}），请修改后重新运行 "
+             f"yuqing init / {len(done.report.errors)} config error(s): nothing was changed")
+    console.print(f"配置检查通过：{done.report.source}")
+    console.print(f"数据库已就绪：{done.database_url}")
+    console.print(NEXT_STEPS.format(path=done.config), markup=False, highlight=False)
 
 
 NEXT_STEPS = """下一步：
