@@ -27,7 +27,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import httpx  # noqa: E402
+import httpx2 as httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from alerts.deadlines import report_incident  # noqa: E402

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 
 from tests.conftest import CliResult
 from tests.web.conftest import PASSWORD, csrf_of
