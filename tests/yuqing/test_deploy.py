@@ -14,7 +14,8 @@ import pytest
 from yuqing.core.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-UNITS = ["yuqing-run.service", "yuqing-backup.service", "yuqing-backup.timer"]
+UNITS = ["yuqing-run.service", "yuqing-serve.service", "yuqing-backup.service",
+         "yuqing-backup.timer"]
 INSTALLED = "/opt/yuqing/venv/bin/yuqing"
 
 
@@ -46,7 +47,8 @@ def test_the_units_run_commands_that_exist() -> None:
 
 def test_the_environment_file_names_known_settings_with_valid_values(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    known = {f"YUQING_{field.upper()}" for field in Settings.model_fields}
+    known = {f"YUQING_{field.upper()}" for field in Settings.model_fields} | {
+        "YUQING_WEB_SECRET", "YUQING_WEB_SECURE_COOKIES"}  # read by `yuqing serve`
     lines = (DEPLOY / "yuqing.env.example").read_text(encoding="utf-8").splitlines()
     assignments = [re.sub(r"^#\s*", "", line) for line in lines
                    if re.match(r"^#?\s*YUQING_\w+=", line)]
@@ -55,5 +57,5 @@ def test_the_environment_file_names_known_settings_with_valid_values(
         key, value = assignment.split("=", 1)
         monkeypatch.setenv(key, value)
         Settings()
-    for name in UNITS[:2]:
+    for name in UNITS[:3]:
         assert "EnvironmentFile=/etc/yuqing/yuqing.env" in (DEPLOY / name).read_text()
