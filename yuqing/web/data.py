@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.clocks import IncidentView, T0Source, clocks_for, status_at
-from alerts.deadlines import (SETTLED, ClockLine, IncidentError, list_clocks,
-                              policy_of)
+from alerts.deadlines import (SETTLED, ClockLine, IncidentError, list_clocks, policy_of,
+                              published_kinds_of)
 from alerts.models import (CLOCK_LABELS, CLOCK_STATE_LABELS, Acknowledgement, ClockKind,
                            Deadline, Notification, SeverityChange, T0Change)
 from alerts.roster import Roster, current_roster, display_name, on_duty
@@ -28,7 +28,6 @@ from analysis.models import (ACTIVE_STATUSES, SEVERITY_LABELS, Incident, Inciden
                              Severity)
 from crawler.health import unhealthy_reason
 from crawler.models import CoverageGap, Document, Source
-from responses.models import Response
 from yuqing.core import audit
 from yuqing.core.models import AuditEvent, Role
 from yuqing.core.models import Person
@@ -185,13 +184,7 @@ def clocks(session: Session, now: datetime, only: int | None = None) -> list[Boa
                                       .where(SeverityChange.incident_id.in_(chunk))):
             history.setdefault(change.incident_id, []).append(
                 (Severity(change.severity), change.at))
-        for incident_id, kind, at in session.execute(  # the response's publication step
-                select(Response.incident_id, Response.clock_kind, Response.published_at)
-                .where(Response.incident_id.in_(chunk), Response.state == "published",
-                       Response.clock_kind.is_not(None), Response.published_at.is_not(None))
-                .order_by(Response.published_at, Response.id)).tuples():
-            if kind is not None and at is not None:
-                published.setdefault(incident_id, []).append((ClockKind(kind), at))
+        published.update(published_kinds_of(session, chunk))
         for row in session.scalars(select(Deadline).where(
                 Deadline.incident_id.in_(chunk), Deadline.waived_reason.is_not(None))):
             if row.waived_reason:
