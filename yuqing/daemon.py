@@ -247,17 +247,14 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | No
 
 def _scrapyd_dispatch(ctx: AppContext) -> Callable[[SourceConfig, float], IsolatedCrawl] | None:
     """With ``crawl.scrapyd_url``, each crawl is a job on that Scrapyd node."""
-    url = ctx.typed.crawl.scrapyd_url
-    if url is None:
+    if ctx.typed.crawl.scrapyd_url is None:
         return None
-    from crawler.scrapyd import Scrapyd, ScrapydError
-
-    node, overrides = Scrapyd(url), ctx.typed.crawl.scrapy_overrides()
+    from crawler.scrapyd import ScrapydError
+    from yuqing.services import scrapyd
 
     def dispatch(source: SourceConfig, limit: float) -> IsolatedCrawl:
         try:
-            outcome = node.crawl(source, ctx.settings.database_url, time_limit=limit,
-                                 settings=overrides)
+            outcome = scrapyd.crawl(ctx.typed, ctx.settings.database_url, source, limit=limit)
         except ScrapydError as exc:
             return IsolatedCrawl(source.name, 1, str(exc))
         if outcome.state == "killed":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from yuqing.cli.app import app, console, fail, open_context, print_json
+from yuqing.cli.app import app, console, fail, open_context, print_json, typed_config
 from yuqing.core.backup import BackupError, BackupResult, backup, restore
 
 
@@ -55,40 +55,23 @@ scrapyd_app = typer.Typer(help="Scrapyd 分布式采集节点。", no_args_is_he
 app.add_typer(scrapyd_app, name="scrapyd")
 
 
-def _scrapyd_url(given: str | None) -> str:
-    from yuqing.core.settings import SettingsError
-
-    if given:
-        return given
-    try:
-        configured = open_context().typed.crawl.scrapyd_url
-    except SettingsError as exc:
-        fail(str(exc))
-    if not configured:
-        fail("未配置 Scrapyd 节点 / no Scrapyd node: pass --url or set crawl.scrapyd_url")
-    return configured
-
-
 @scrapyd_app.command("deploy")
 def scrapyd_deploy(
     url: str | None = typer.Option(None, "--url", help="Scrapyd 地址（默认 crawl.scrapyd_url）"),
     version: str | None = typer.Option(None, "--version", help="版本号（默认为时间戳）"),
 ) -> None:
     """构建本项目的 egg 并部署到 Scrapyd 节点。"""
-    import tempfile
     import time
 
-    from crawler.scrapyd import Scrapyd, ScrapydError, build_egg
+    from crawler.scrapyd import ScrapydError
+    from yuqing.services import scrapyd
 
-    node = Scrapyd(_scrapyd_url(url))
     version = version or time.strftime("%Y%m%d%H%M%S")
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            egg = build_egg(Path(tmp), version)
-            spiders = node.deploy(egg, version)
+        where, spiders = scrapyd.deploy(typed_config(open_context()), version, url)
     except ScrapydError as exc:
         fail(str(exc))
-    console.print(f"已部署到 {node.url}：项目 yuqing 版本 {version}，爬虫 {', '.join(spiders)}",
+    console.print(f"已部署到 {where}：项目 yuqing 版本 {version}，爬虫 {', '.join(spiders)}",
                   markup=False)
 
 
@@ -99,22 +82,16 @@ def scrapyd_crawl(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     """在 Scrapyd 节点上采集一个数据源，等待结束（超过时限则取消）。"""
-    from crawler.schedule import time_limit
-    from crawler.scrapyd import Scrapyd, ScrapydError
+    from crawler.scrapyd import ScrapydError
     from yuqing.core.settings import SettingsError
+    from yuqing.services import scrapyd
 
     ctx = open_context()
-    node = Scrapyd(_scrapyd_url(url))
+    config = typed_config(ctx)
     try:
-        [config] = ctx.typed.sources_named([source])
-        overrides = ctx.typed.crawl.scrapy_overrides()
-    except SettingsError as exc:
-        fail(str(exc))
-    try:
-        outcome = node.crawl(config, ctx.settings.database_url,
-                             time_limit=time_limit(config).total_seconds(),
-                             settings=overrides)
-    except ScrapydError as exc:
+        [chosen] = config.sources_named([source])
+        outcome = scrapyd.crawl(config, ctx.settings.database_url, chosen, url=url)
+    except (SettingsError, ScrapydError) as exc:
         fail(str(exc))
     if as_json:
         print_json({"job": outcome.job, "state": outcome.state,
