@@ -14,6 +14,8 @@ class Action(StrEnum):
     CORRECT_T0 = "correct_t0"
     VIEW_SOURCES = "view_sources"
     VIEW_ROSTER = "view_roster"
+    # responses (the procedure)
+    # reports and classification feedback
 
 
 EVERYONE = frozenset(Role)

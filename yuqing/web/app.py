@@ -323,6 +323,12 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
             view = data.roster(db, typed.roster, clock())
         return page(request, "roster.html", who, roster=view)
 
+    # --- responses: the procedure in the browser ---------------------------------------------
+
+    # --- reports ----------------------------------------------------------------------------
+
+    # --- classification feedback ------------------------------------------------------------
+
     # --- JSON API ---------------------------------------------------------------------------
 
     def _acknowledge(incident_id: IncidentId, who: Visitor) -> int:
@@ -365,6 +371,10 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         count = _acknowledge(incident_id, who)
         return {"incident_id": incident_id, "acknowledged_by": who.identity.name,
                 "notifications": count}
+
+    # --- JSON API: responses ----------------------------------------------------------------
+
+    # --- JSON API: reports and feedback -------------------------------------------------------
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def api_schema(who: Visitor = require(Action.VIEW_BOARD)) -> dict[str, Any]:
