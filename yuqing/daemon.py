@@ -159,6 +159,7 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
 
     def active() -> None:  # elected: only now does this process crawl, analyse and send
         _warn_without_admin(ctx, daemon)
+        _audit_config(ctx, daemon.clock())
         if status is not None:
             status.heartbeat.beat("active", daemon.clock())
         if jobs is not None:
@@ -286,6 +287,15 @@ def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+
+
+def _audit_config(ctx: AppContext, now: datetime) -> None:
+    """A config that differs from the last one recorded goes into the audit log."""
+    from yuqing.services.config_audit import record_if_changed
+
+    with session_scope(ctx.sessions) as session:
+        if record_if_changed(session, ctx.config, now=now, by="yuqing run") is not None:
+            log.info("config changed since the last record: audited (config.change)")
 
 
 def _warn_without_admin(ctx: AppContext, daemon: AlertDaemon) -> None:

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
+from sqlalchemy import select
 
 from tests.conftest import CliResult
 from tests.web.conftest import PASSWORD, csrf_of
+from yuqing.core.db import make_engine, make_sessionmaker, session_scope
+from yuqing.core.models import AuditEvent
 
 
 def _free_port() -> int:
@@ -55,6 +58,11 @@ def test_serve_answers_on_loopback_and_logs_in(template_db: Path, tmp_path: Path
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert "Uvicorn running on" in output or "Application startup complete" in output, output
+    engine = make_engine(f"sqlite:///{db}")
+    with session_scope(make_sessionmaker(engine), readonly=True) as session:
+        by = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "config.change"))
+        assert [d["by"] for d in by] == ["yuqing serve"]  # the config it serves with, audited
+    engine.dispose()
 
 
 def test_serve_refuses_a_short_secret_in_one_line(run_cli: Callable[..., CliResult]) -> None:

@@ -18,6 +18,7 @@ from analysis.models import Classification
 from tests.crawler import loopback
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 from yuqing.core.migrate import upgrade
+from yuqing.core.models import AuditEvent
 
 RSS = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
        b"<item><title>\xe5\x8f\xb8\xe6\xb3\x95\xe5\xb1\x80\xe9\x80\x9a\xe6\x8a\xa5</title>"
@@ -73,3 +74,10 @@ def test_run_crawls_on_schedule_and_reports_a_dead_source(tmp_path: Path) -> Non
         server.server_close()
     assert counts == (1, 1), err[-3000:]
     assert daemon.returncode == 0, err[-3000:]
+    engine = make_engine(url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        changes = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "config.change")))
+    engine.dispose()
+    # The elected daemon recorded the config it runs on, once.
+    assert [(e.details["by"], e.object_id) for e in changes] == [
+        ("yuqing run", str(tmp_path / "yuqing.yaml")[-64:])]

@@ -30,5 +30,10 @@ def serve(
              "at least 16 characters expected")
     options = WebOptions(secret=secret, session_lifetime=timedelta(hours=session_hours),
                          secure_cookies=os.environ.get("YUQING_WEB_SECURE_COOKIES") == "1")
+    from yuqing.core.db import session_scope
+    from yuqing.services.config_audit import record_if_changed
+
+    with session_scope(ctx.sessions) as session:
+        record_if_changed(session, ctx.config, now=ctx.clock(), by="yuqing serve")
     web = create_app(ctx.settings, ctx.sessions, ctx.clock, config=ctx.config, options=options)
     uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)
