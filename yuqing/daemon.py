@@ -111,19 +111,25 @@ class CrawlJobs:
         finally:
             with self.lock:
                 self.children.pop(name, None)
+        seconds = time.monotonic() - began
         if self.metrics is not None:
-            self.metrics.crawled(name, seconds=time.monotonic() - began, new_documents=0,
-                                 ok=done.code == 0)
+            self.metrics.crawled(name, seconds=seconds, new_documents=0, ok=done.code == 0)
         if self.stopping.is_set():
             return  # stopped on purpose: the next start crawls again
+        fields = {"source": name, "duration_s": round(seconds, 2), "exit_code": done.code}
         if done.busy:
-            log.info("crawl of %s skipped: another process is crawling it", name)
+            log.info("crawl of %s skipped: another process is crawling it", name,
+                     extra={**fields, "outcome": "busy"})
             return
         if done.code is None:
             log.error("crawl of %s stopped at its time limit of %.0f s: %s", name, limit,
-                      done.error)
+                      done.error, extra={**fields, "outcome": "time_limit"})
         elif done.code != 0:
-            log.error("crawl of %s failed (exit %s): %s", name, done.code, done.error)
+            log.error("crawl of %s failed (exit %s): %s", name, done.code, done.error,
+                      extra={**fields, "outcome": "failed"})
+        else:
+            log.info("crawl of %s finished in %.1f s", name, seconds,
+                     extra={**fields, "outcome": "ok"})
         self.after(name)
 
 

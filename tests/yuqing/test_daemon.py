@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -59,7 +60,8 @@ def test_run_crawls_on_schedule_and_reports_a_dead_source(tmp_path: Path) -> Non
     upgrade(url)
     env = {**os.environ, "YUQING_DATABASE_URL": url,
            "YUQING_CONFIG": str(tmp_path / "yuqing.yaml")}
-    daemon = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "run", "--poll", "1"],
+    daemon = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "run", "--poll", "1",
+                               "--log-format", "json"],
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
@@ -74,6 +76,11 @@ def test_run_crawls_on_schedule_and_reports_a_dead_source(tmp_path: Path) -> Non
         server.server_close()
     assert counts == (1, 1), err[-3000:]
     assert daemon.returncode == 0, err[-3000:]
+    # Structured logs: one JSON object per line; each crawl's outcome names its source.
+    records = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
+    outcomes = {r["source"]: r["outcome"] for r in records if "outcome" in r}
+    assert outcomes == {"feed": "ok", "dead": "failed"}, err[-3000:]
     engine = make_engine(url)
     with session_scope(make_sessionmaker(engine)) as session:
         changes = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "config.change")))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from yuqing.cli.app import (app, console, fail, local_time, open_context, print_json,
-                            require_current_schema, typed_config)
+from yuqing.cli.app import (LogFormat, app, console, fail, local_time, log_format_option,
+                            open_context, print_json, require_current_schema, typed_config)
 from yuqing.core.db import session_scope
 
 incidents_app = typer.Typer(help="舆情事件。", no_args_is_help=True)
@@ -184,17 +184,18 @@ def run(
     crawl: bool = typer.Option(True, "--crawl/--no-crawl", help="按各数据源的周期定时采集"),
     status_port: int | None = typer.Option(None, "--status-port",
                                            help="在 127.0.0.1 的此端口提供 /healthz 与 /metrics"),
+    log_format: LogFormat = log_format_option(),
 ) -> None:
     """常驻进程：定时采集、研判、时限检查、提醒、升级与通知发送。"""
     import logging
 
-    from yuqing import daemon
+    from yuqing import daemon, logs
     from yuqing.cli.app import require_valid_config
 
     report = require_valid_config()  # refuse to start on anything a command would reject
     ctx = open_context()
     require_current_schema(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure(log_format.value)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
     for problem in report.warnings:
         if problem.path != "roster.admin":  # judged by the daemon on the roster in force

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -26,6 +27,17 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def log_format_option() -> Any:
+    """``--log-format text|json`` (or ``YUQING_LOG_FORMAT``) for the long-running commands."""
+    return typer.Option(LogFormat.text, "--log-format", envvar="YUQING_LOG_FORMAT",
+                        help="日志格式：text（逐行文本）或 json（每行一个 JSON 对象，便于日志系统检索）")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
