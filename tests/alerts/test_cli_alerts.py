@@ -70,9 +70,18 @@ def test_a_report_without_event_time_runs_from_detection(run_cli: Run) -> None:
     assert clock["due_at"] == "2026-12-01T09:30:00+08:00"
 
 
+def test_a_report_with_a_topic_gets_its_owning_section(run_cli: Run) -> None:
+    result = run_cli("incidents", "report", "--title", "网传某公证处违规出具公证书", "--severity",
+                     "serious", "--topic", "notary", "--now", "2026-11-29 09:30", "--json")
+    assert result.code == 0, result.stderr
+    [row] = json.loads(run_cli("incidents", "list", "--json").stdout)
+    assert (row["topic"], row["owning_section"]) == ("notary", "律师公证工作管理科")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--severity", "huge", "--t-event", "2026-11-29 08:00"), "等级无效"),
     (("--severity", "major", "--t-event", "yesterday"), "时间格式错误"),
+    (("--severity", "major", "--topic", "weather"), "未知主题"),
 ])
 def test_bad_report_input_is_refused_in_one_line(run_cli: Run, args: tuple[str, ...],
                                                  message: str) -> None:

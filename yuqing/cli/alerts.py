@@ -25,6 +25,8 @@ def incidents_report(
     t_event: str | None = typer.Option(None, "--t-event", help="事件发生时间（无时区按北京时间）"),
     urls: list[str] = typer.Option([], "--url", help="相关链接，可重复"),
     by: str = typer.Option("cli", "--by", help="上报人"),
+    topic: str | None = typer.Option(None, "--topic",
+                                     help="业务主题代码（如 notary、legal_aid），据此确定主管科室"),
     now: str | None = typer.Option(None, "--now", help="以此时间为上报时间（演练、补录）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
@@ -38,7 +40,8 @@ def incidents_report(
         event = local_time(t_event, ctx) if t_event else None
         with session_scope(ctx.sessions) as session:
             done = incidents.report(session, typed_config(ctx), title=title, severity=grade,
-                                    t_event=event, urls=urls, by=by, now=local_time(now, ctx))
+                                    t_event=event, urls=urls, by=by, now=local_time(now, ctx),
+                                    topic=topic)
     except IncidentError as exc:
         fail(str(exc))
     if as_json:

@@ -30,12 +30,13 @@ def incidents_list(
         print_json([{"id": r.id, "title": r.title, "severity": r.severity.value,
                      "status": r.status, "t0": r.t0.isoformat(), "t0_source": r.t0_source,
                      "detected_at": r.detected_at.isoformat(), "topic": r.topic,
+                     "owning_section": r.owning_section,
                      "drill": r.drill, "documents": r.documents} for r in rows])
         return
-    table = Table("编号", "标题", "等级", "主题", "T0", "发现", "文档", title="舆情事件")
+    table = Table("编号", "标题", "等级", "主题", "主管科室", "T0", "发现", "文档", title="舆情事件")
     for r in rows:
         table.add_row(str(r.id), ("【演练】" if r.drill else "") + r.title[:30], r.severity.label,
-                      r.topic or "—", format_local(r.t0, ctx.settings.tz),
+                      r.topic or "—", r.owning_section or "—", format_local(r.t0, ctx.settings.tz),
                       format_local(r.detected_at, ctx.settings.tz), str(r.documents))
     console.print(table)
 

@@ -20,6 +20,7 @@ from alerts.models import ClockKind
 from alerts.roster import acting_person
 from alerts.sweep import Acknowledged, acknowledge as _acknowledge
 from analysis.models import Incident, IncidentDocument, Severity
+from analysis.ownership import TOPICS
 from yuqing.core.people import Action
 from yuqing.services.config import Config
 
@@ -62,11 +63,16 @@ class Reported:
 
 
 def report(session: Session, config: Config, *, title: str, severity: Severity,
-           t_event: datetime | None, urls: Sequence[str], by: str, now: datetime) -> Reported:
-    """人工上报: an incident with its clocks under the configured policy."""
+           t_event: datetime | None, urls: Sequence[str], by: str, now: datetime,
+           topic: str | None = None) -> Reported:
+    """人工上报: an incident with its clocks under the configured policy; with a ``topic``
+    (a classifier topic code) it gets that topic's owning section (the ownership map)."""
+    if topic is not None and topic not in TOPICS:
+        raise IncidentError(f"未知主题 / unknown topic {topic!r} (topics: {', '.join(TOPICS)})")
     who = actor(session, by, "report", config, now)
     incident = report_incident(session, title=title, severity=severity, t_event=t_event,
-                               urls=urls, actor=who, now=now, policy=config.policy)
+                               urls=urls, actor=who, now=now, policy=config.policy,
+                               topic=topic, ownership=config.ownership)
     return Reported(incident.id)
 
 
@@ -117,6 +123,7 @@ class IncidentRow:
     detected_at: datetime
     drill: bool
     documents: int
+    owning_section: str | None = None  # 主管科室 (the ownership map of the incident's topic)
 
 
 def list_incidents(session: Session, *, include_closed: bool = False) -> list[IncidentRow]:
@@ -127,5 +134,5 @@ def list_incidents(session: Session, *, include_closed: bool = False) -> list[In
     if not include_closed:
         query = query.where(Incident.status != "closed")  # acknowledged, responding: still open
     return [IncidentRow(i.id, i.title, Severity(i.severity), i.status, i.topic, i.t0,
-                        i.t0_source, i.detected_at, i.is_drill, n)
+                        i.t0_source, i.detected_at, i.is_drill, n, i.owning_section)
             for i, n in session.execute(query).tuples()]
