@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from yuqing.cli.app import LogFormat
 from yuqing.core.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -48,13 +49,17 @@ def test_the_units_run_commands_that_exist() -> None:
 def test_the_environment_file_names_known_settings_with_valid_values(
         monkeypatch: pytest.MonkeyPatch) -> None:
     known = {f"YUQING_{field.upper()}" for field in Settings.model_fields} | {
-        "YUQING_WEB_SECRET", "YUQING_WEB_SECURE_COOKIES"}  # read by `yuqing serve`
+        "YUQING_WEB_SECRET", "YUQING_WEB_SECURE_COOKIES",  # read by `yuqing serve`
+        "YUQING_LOG_FORMAT"}  # the --log-format of `yuqing run` and `yuqing serve`
     lines = (DEPLOY / "yuqing.env.example").read_text(encoding="utf-8").splitlines()
     assignments = [re.sub(r"^#\s*", "", line) for line in lines
                    if re.match(r"^#?\s*YUQING_\w+=", line)]
     assert {a.split("=", 1)[0] for a in assignments} <= known
     for assignment in assignments:  # each value, commented alternatives too, is accepted
         key, value = assignment.split("=", 1)
+        if key == "YUQING_LOG_FORMAT":
+            assert value in {f.value for f in LogFormat}
+            continue
         monkeypatch.setenv(key, value)
         Settings()
     for name in UNITS[:3]:
