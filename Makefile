@@ -25,8 +25,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/yuqing demo
 
+# The tests run on every core (pytest-xdist); a module's tests stay on one worker so its
+# fixtures are built once. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(STAMP)
 	$(VENV)/bin/mypy
