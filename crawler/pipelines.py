@@ -86,7 +86,8 @@ class StoragePipeline:
         stats.set_value("yuqing/new", self.totals.new)
         stats.set_value("yuqing/duplicates", self.totals.duplicates)
         stats.set_value("yuqing/reprints", self.totals.reprints)
-        if self.source_id is not None:
+        if self.source_id is not None and stats.get_value("yuqing/busy") is None:
+            # (a crawl that found its source busy fetched nothing: no run to judge)
             engine = make_engine(self.database_url)
             with session_scope(make_sessionmaker(engine)) as session:
                 record_run(session, self.source_id, items=self.totals.new,

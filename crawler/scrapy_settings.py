@@ -19,6 +19,8 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 REDIRECT_MAX_TIMES = 5
 ITEM_PIPELINES = {"crawler.pipelines.StoragePipeline": 500}
+# `scrapy crawl` (by hand, or a Scrapyd job) takes the source's crawl lease like `yuqing crawl`
+EXTENSIONS = {"crawler.extensions.ScrapyCrawlLease": 500}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "WARNING"

@@ -20,8 +20,9 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from crawler.lease import acquire, holder_of, release, this_process
 from crawler.models import Document, Source
 from crawler.store import canonical_url
 from tests.crawler import loopback
@@ -305,6 +306,37 @@ def test_scrapy_crawl_works_for_scrapy_users(crawl: Crawl) -> None:
         titles = set(session.scalars(select(Document.title)))
     engine.dispose()
     assert titles == {"市司法局发布公证服务便民措施", "网友投诉法律援助热线长期占线"}
+
+
+def test_scrapy_crawl_of_a_source_being_crawled_fetches_nothing_and_takes_the_lease(
+        crawl: Crawl) -> None:
+    env = {**crawl.env, "SCRAPY_SETTINGS_MODULE": "crawler.scrapy_settings",
+           "YUQING_DATABASE_URL": f"sqlite:///{crawl.workdir / 'scrapy-busy.db'}"}
+    assert _cli(env, crawl.workdir, "init").returncode == 0
+    sessions = make_sessionmaker(engine := make_engine(env["YUQING_DATABASE_URL"]))
+    command = [sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "source=rss"]
+    try:
+        with session_scope(sessions) as session:  # this test process crawls "rss" right now
+            assert acquire(session, "rss", this_process(), datetime.now(timezone.utc))
+        busy = subprocess.run(command, capture_output=True, text=True, env=env,
+                              cwd=crawl.workdir, timeout=120)
+        assert busy.returncode == 0, busy.stderr[-2000:]
+        assert f"is being crawled by {this_process()}" in busy.stderr, busy.stderr[-2000:]
+        with session_scope(sessions) as session:
+            assert session.scalar(select(func.count()).select_from(Document)) == 0
+            rss = session.scalar(select(Source).where(Source.name == "rss"))
+            # its health is not judged on a crawl that did not run
+            assert rss is not None and rss.last_success_at is None and rss.consecutive_failures == 0
+            assert holder_of(session, "rss") == this_process()
+            release(session, "rss", this_process())
+        done = subprocess.run(command, capture_output=True, text=True, env=env,
+                              cwd=crawl.workdir, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with session_scope(sessions) as session:
+            assert session.scalar(select(func.count()).select_from(Document)) == 2
+            assert holder_of(session, "rss") is None  # taken for the crawl, released after it
+    finally:
+        engine.dispose()
 
 
 def test_a_search_source_can_take_its_queries_from_a_keyword_scheme(crawl: Crawl) -> None:
