@@ -3,6 +3,7 @@ documents become incidents with their clocks (``analysis`` judges, ``alerts`` st
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,10 +20,12 @@ from crawler.health import refresh_all
 from crawler.models import CoverageGap, Source
 
 
-def report_blind_sources(session: Session, setup: AlertSetup, now: datetime) -> int:
+def report_blind_sources(session: Session, setup: AlertSetup, now: datetime,
+                         configured: Collection[str] | None = None) -> int:
     """Re-judge every source and notify the admin of each open coverage gap; the outbox key
-    holds the gap's start, so an outage is reported once however often this runs."""
-    refresh_all(session, now)
+    holds the gap's start, so an outage is reported once however often this runs. With
+    ``configured``, sources removed from the config are neither judged nor reported."""
+    refresh_all(session, now, configured)
     gaps = session.execute(select(Source.name, CoverageGap)
                            .join(Source, Source.id == CoverageGap.source_id)
                            .where(CoverageGap.ended_at.is_(None)))

@@ -3,6 +3,7 @@ coverage gaps (blind periods) that unhealthy spells leave."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,10 +94,19 @@ def refresh_source(session: Session, source: Source, now: datetime) -> HealthCha
     return None
 
 
-def refresh_all(session: Session, now: datetime) -> list[HealthChange]:
-    """Re-judge every source (silence turns a source unhealthy without any crawl)."""
-    changes = [refresh_source(session, source, now)
-               for source in session.scalars(select(Source).order_by(Source.id))]
+def refresh_all(session: Session, now: datetime,
+                configured: Collection[str] | None = None) -> list[HealthChange]:
+    """Re-judge every source (silence turns a source unhealthy without any crawl). With
+    ``configured`` (the names in the config), a source removed from it is not judged: its
+    silence is no outage, and a gap it left open ends now."""
+    changes: list[HealthChange | None] = []
+    for source in session.scalars(select(Source).order_by(Source.id)):
+        if configured is None or source.name in configured:
+            changes.append(refresh_source(session, source, now))
+            continue
+        for gap in session.scalars(select(CoverageGap).where(
+                CoverageGap.source_id == source.id, CoverageGap.ended_at.is_(None))):
+            gap.ended_at = now
     session.flush()
     return [c for c in changes if c is not None]
 

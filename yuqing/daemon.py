@@ -240,9 +240,12 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | No
                 ) -> CrawlJobs:
     from yuqing.services.analyse import after_crawl
 
+    configured = frozenset(s.name for s in ctx.typed.sources)  # a removed source is not judged
+
     def after(name: str) -> None:
         try:  # on the daemon's clock, like its ticks (a simulated one under --clock-file)
-            after_crawl(ctx.sessions, daemon.setup, daemon.clock(), wake=daemon.wake.set)
+            after_crawl(ctx.sessions, daemon.setup, daemon.clock(), wake=daemon.wake.set,
+                        configured=configured)
         except (OperationalError, IntegrityError) as exc:
             # Rolled back whole; the documents stay pending and the next run picks them up.
             log.warning("analysis after crawling %s failed, will retry: %s", name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,14 +27,16 @@ class AfterCrawl:
 
 
 def after_crawl(sessions: sessionmaker[Session], setup: AlertSetup, now: datetime,
-                wake: Callable[[], None] | None = None) -> AfterCrawl:
+                wake: Callable[[], None] | None = None,
+                configured: Collection[str] | None = None) -> AfterCrawl:
     """What follows a crawl: blind sources are reported (once per outage), new documents
     analysed (new and raised incidents get their clocks), then the alert loop is woken.
     Each step is its own unit of work; a failure rolls that step back whole and raises (the
-    documents stay pending for the next run)."""
+    documents stay pending for the next run). ``configured``: the source names in the config
+    (a removed source is not judged)."""
     try:
         with session_scope(sessions) as session:
-            blind = report_blind_sources(session, setup, now)
+            blind = report_blind_sources(session, setup, now, configured)
         with session_scope(sessions) as session:
             intake = analyse_pending(session, setup, now)
     finally:
