@@ -14,7 +14,8 @@ from yuqing.core.models import AuditEvent
 from yuqing.core.settings import AppConfig, default_config_text
 from yuqing.services.config_audit import record_if_changed, section_digests
 
-ROSTER = {"admin": "wang", "people": {"wang": {"name": "王五", "channels": ["json://127.0.0.1:9/"]}}}
+ROSTER = {"admin": "wang",
+          "people": {"wang": {"name": "王五", "channels": ["json://127.0.0.1:9/"]}}}
 
 
 def _config(text: str) -> AppConfig:
@@ -50,7 +51,8 @@ def test_each_change_is_recorded_once_with_the_sections_it_touched(session: Sess
 
 
 def test_key_order_comments_and_layout_of_the_file_do_not_count() -> None:
-    one = _config("roster:\n  admin: wang\n  people:\n    wang: {name: 王五, channels: ['json://127.0.0.1:9/']}\n")
+    one = _config("roster:\n  admin: wang\n  people:\n"
+                  "    wang: {name: 王五, channels: ['json://127.0.0.1:9/']}\n")
     other = _config("# 值班\nroster: {people: {wang: {channels: ['json://127.0.0.1:9/'], name: 王五}},"
                     " admin: wang}\n")
     assert section_digests(one) == section_digests(other)
