@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# A page dated this far after we fetched it is dated ahead of the server clock (or misparsed):
-# its time is kept and shown, but it is not a reliable first post.
-CLOCK_SKEW = timedelta(minutes=10)
+from crawler.dates import FUTURE_TOLERANCE
+
+# A page dated more than this after we fetched it is dated ahead of the server clock (or
+# misparsed): its time is kept and shown, but it is not a reliable first post. The same
+# tolerance flags it as "in the future" wherever it is shown (crawler.dates.is_future).
+CLOCK_SKEW = FUTURE_TOLERANCE
 
 
 def choose_t0(t_event: datetime | None, t_first_post: datetime | None,

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from alerts.intake import analyse_and_start_clocks
 from alerts.sweep import AlertSetup
 from analysis.models import Incident
+from crawler.dates import is_future
 from crawler.store import Item, store_items
 
 from analysis.t0 import CLOCK_SKEW, PostTime, first_post, reliable_time
@@ -136,6 +138,12 @@ def test_a_member_dated_after_its_fetch_is_flagged_and_never_t0(session: Session
         AuditEvent.action == "incident.open", AuditEvent.object_id == str(opened.id))).one()
     assert [f["published_at"] for f in details["not_used_for_t0"]] == [
         (AT + timedelta(days=1)).isoformat()]
+
+
+@pytest.mark.parametrize("minutes", [0, 4, 5, 6, 7, 9, 10, 11, 60])
+def test_a_time_shown_as_in_the_future_is_exactly_a_time_never_used_as_t0(minutes: int) -> None:
+    published = AT + timedelta(minutes=minutes, seconds=1 if minutes else 0)
+    assert (reliable_time(published, AT) is None) == is_future(published, AT)
 
 
 def test_a_page_dated_ahead_of_its_fetch_beyond_the_skew_is_not_a_first_post() -> None:
