@@ -92,3 +92,14 @@ def test_each_step_button_shows_only_for_its_role_and_a_refusal_shows_on_the_pag
     assert bounced.status_code == 303
     text = section.get(f"/incidents/{incident}").text
     assert "退回意见：请补充核查依据" in text and "提交审核</button>" in text
+
+
+def test_the_board_and_the_api_show_each_incidents_owning_section(
+        world: World, client_for: Clients) -> None:
+    from analysis.models import Incident
+
+    incident = world.incident()
+    world.add(lambda s: setattr(s.get(Incident, incident), "owning_section", "法律职业资格管理处"))
+    client = client_for("duty_officer")
+    assert '<span class="owner">法律职业资格管理处</span>' in client.get("/").text
+    assert client.get("/api/incidents").json()[0]["owning_section"] == "法律职业资格管理处"

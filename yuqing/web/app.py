@@ -22,7 +22,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
+from starlette.routing import Match, Route
 
 from yuqing.core.clock import Clock, format_local, parse_local, to_local
 from yuqing.core.db import session_scope
@@ -202,6 +205,23 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     env.globals["Action"] = Action
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    def anonymous_api_call(request: Request) -> bool:
+        """An API call without a live session: refused before its body is read, so nothing
+        (not even a parse error) is answered without authentication."""
+        if not request.url.path.startswith("/api/"):
+            return False
+        if codec.read(request.cookies.get(SESSION_COOKIE), clock()) is not None:
+            return False
+        return any(isinstance(r, Route) and r.matches(request.scope)[0] is Match.FULL
+                   for r in app.router.routes)
+
+    @app.middleware("http")
+    async def _api_session(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if anonymous_api_call(request):
+            return JSONResponse({"detail": "未登录 / authentication required"}, status_code=401,
+                                headers={"www-authenticate": "Cookie"})
+        return await call_next(request)
+
     @app.middleware("http")
     async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
@@ -217,6 +237,16 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(safe_next(target), safe='/')}",
                                 status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            methods = sorted({m for r in app.router.routes if isinstance(r, Route)
+                              and r.methods and r.matches(request.scope)[0] is Match.PARTIAL
+                              for m in r.methods})
+            headers = {**(exc.headers or {}), "allow": ", ".join(methods)}
+            return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
