@@ -219,3 +219,25 @@ def serving(app: FastAPI) -> Iterator[str]:
 def live_server(world: World) -> Iterator[LiveServer]:
     with serving(world.app) as base_url:
         yield LiveServer(base_url, world)
+
+
+STATEMENT_PAGE = ("<html><head><meta charset='utf-8'><title>情况通报</title></head><body>"
+                  "<h1>关于网传考场泄题一事的情况通报</h1><p>经核查，相关说法不实。</p>"
+                  "</body></html>").encode()
+
+
+@pytest.fixture(scope="session")
+def statement_site() -> Iterator[str]:
+    """The bureau's own site on 127.0.0.1: ``/xwfb/1.html`` is a published statement (the
+    evidence a publication fetches); yields the statement's URL."""
+    from tests.crawler.loopback import Server, static
+
+    server = Server({"/xwfb/1.html": static(STATEMENT_PAGE, "text/html; charset=utf-8")})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{server.base}/xwfb/1.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -132,3 +132,64 @@ def test_crawled_script_handlers_and_javascript_links_do_not_run(
     shot(page, tmp_path, "incident-crawled-markup")
     assert dialogs == [] and page.evaluate("window.__xss") is None
     context.close()
+
+
+def _log_in(browser: Any, base_url: str, name: str, incident: int) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.goto(f"{base_url}/login?next=/incidents/{incident}")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_three_users_take_a_statement_from_draft_to_published(
+        browser: Any, live_server: LiveServer, statement_site: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    world, base = live_server.world, live_server.base_url
+    incident = world.incident(t_event=world.clock() - timedelta(hours=1))
+    section = _log_in(browser, base, "xuanchuan", incident)
+    section.select_option("select[name=kind]", "statement")
+    section.fill("input[name=title]", "关于网传考场泄题一事的情况通报")
+    section.fill("textarea[name=text]", "经核查，网传考场泄题一事不实，考试组织符合规定。")
+    section.click("button.draft-response")
+    answer = section.locator(".response").first
+    expect(answer.locator(".response-state")).to_have_text("草稿")
+    answer.locator("button.submit-response").click()
+    expect(section.locator(".response .response-state").first).to_have_text("待审核")
+    expect(section.locator("button.review-response")).to_have_count(0)  # not the section's step
+
+    office = _log_in(browser, base, "gongkai", incident)
+    expect(office.locator("button.approve-response")).to_have_count(0)
+    office.locator("button.review-response").click()  # the box left unticked: refused
+    expect(office.locator("p.error")).to_contain_text("保密审查")
+    expect(office.locator(".response .response-state").first).to_have_text("待审核")
+    office.check("input[name=confidential_ok]")
+    office.locator("button.review-response").click()
+    expect(office.locator(".response .response-state").first).to_have_text("已审核待审批")
+
+    leader = _log_in(browser, base, "fujuzhang", incident)
+    expect(leader.locator("button.publish-response, button.review-response")).to_have_count(0)
+    leader.locator("button.approve-response").click()
+    expect(leader.locator(".response .response-state").first).to_have_text("已审批待发布")
+    shot(leader, tmp_path, "response-approved-leader")
+
+    section.reload()
+    section.fill("input[name=url]", statement_site)
+    section.check("input[name=channels][value=website]")
+    section.check("input[name=channels][value=wechat]")
+    section.click("button.publish-response")
+    published = section.locator(".response").first
+    expect(published.locator(".response-state")).to_have_text("已发布")
+    expect(published.locator(".publication")).to_contain_text("门户网站、微信公众号")
+    expect(published.locator(".sha256")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    statement = section.locator(f'.clock[data-key="{incident}:statement:0"]')
+    expect(statement).to_have_class(re.compile(r"state-met_on_time"))
+    expect(statement.locator(".clock-state")).to_have_text("按时完成")
+    expect(section.locator(".responses .steps li")).to_have_count(5)
+    shot(section, tmp_path, "response-published-section")
+    for page in (section, office, leader):
+        page.context.close()

@@ -15,6 +15,12 @@ class Action(StrEnum):
     VIEW_SOURCES = "view_sources"
     VIEW_ROSTER = "view_roster"
     # responses (the procedure)
+    DRAFT_RESPONSE = "draft_response"
+    SUBMIT_RESPONSE = "submit_response"
+    REVIEW_RESPONSE = "review_response"
+    REJECT_RESPONSE = "reject_response"
+    APPROVE_RESPONSE = "approve_response"
+    PUBLISH_RESPONSE = "publish_response"
     # reports and classification feedback
 
 
@@ -31,6 +37,15 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     # (yuqing.core.people), so a button shown is a step the service takes.
     Action.ACKNOWLEDGE: may(people.Action.ACKNOWLEDGE),
     Action.CORRECT_T0: may(people.Action.CORRECT_T0),
+    # The procedure's steps (responses.procedure.RULES says the same; a test holds them equal):
+    # the section drafts and submits, the office reviews (保密审查), the office or a leader
+    # sends back, a leader approves, the section or the office publishes.
+    Action.DRAFT_RESPONSE: may(people.Action.DRAFT),
+    Action.SUBMIT_RESPONSE: may(people.Action.DRAFT),
+    Action.REVIEW_RESPONSE: may(people.Action.CONFIDENTIALITY_REVIEW),
+    Action.REJECT_RESPONSE: may(people.Action.REVIEW) | may(people.Action.APPROVE),
+    Action.APPROVE_RESPONSE: may(people.Action.APPROVE),
+    Action.PUBLISH_RESPONSE: may(people.Action.PUBLISH),
     Action.VIEW_SOURCES: frozenset({Role.DUTY_OFFICER, Role.OFFICE, Role.ADMIN}),
     Action.VIEW_ROSTER: EVERYONE,
 }

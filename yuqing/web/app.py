@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -20,9 +20,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
+from starlette.routing import Match, Route
 
 from yuqing.core.clock import Clock, format_local, parse_local, to_local
 from yuqing.core.db import session_scope
@@ -31,6 +34,7 @@ from yuqing.core.people import PeopleError
 from yuqing.core.settings import AppConfig, Settings
 from yuqing.services.config import load as load_config
 from yuqing.web import data
+from yuqing.web import procedure
 from yuqing.web.access import ALLOWED, Action, allowed
 from yuqing.web.security import (CSRF_FIELD, CSRF_HEADER, LOGIN_COOKIE, SECURITY_HEADERS,
                                  SESSION_COOKIE, LoginThrottle, SessionCodec, WebSession,
@@ -40,6 +44,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 # Ids fit the databases' integer columns; a larger number is a 422, not a driver overflow.
 IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
+ResponseId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="回应编号")]
+# Crawled or typed text never carries NUL (PostgreSQL refuses it in text columns).
+NO_NUL = r"^[^\x00]*$"
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class IncidentOut(BaseModel):
     t0: str
     t0_source: str
     acked_by: str | None
+    owning_section: str | None
     clocks: list[ClockOut]
 
 
@@ -112,6 +120,57 @@ class AckOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class StepOut(BaseModel):
+    action: str
+    actor: str
+    at: str
+    comment: str | None
+
+
+class ResponseOut(BaseModel):
+    id: int
+    incident_id: int
+    kind: str
+    state: str
+    title: str
+    section: str | None
+    drafted_by: str | None
+    reviewed_by: str | None
+    confidential_ok: bool
+    approved_by: str | None
+    approved_at: str | None
+    published_at: str | None
+    url: str | None
+    channels: list[str]
+    sha256: str | None
+    evidence: str | None
+    comment: str | None
+    steps: list[StepOut]
+
+
+class DraftIn(BaseModel):
+    kind: Literal[tuple(k.value for k in procedure.Kind)]  # type: ignore[valid-type]
+    text: str = Field(min_length=1, max_length=20_000, pattern=NO_NUL)
+    title: str = Field("", max_length=500, pattern=NO_NUL)
+    reason: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+    filing: str | None = Field(None, max_length=2000, pattern=NO_NUL)
+
+
+class ReviewIn(BaseModel):
+    confidential_ok: bool = Field(description="保密审查通过")
+
+
+class RejectIn(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+
+
+class PublishIn(BaseModel):
+    published_at: datetime = Field(description="发布时间（无时区时按北京时间）")
+    url: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+    channels: list[Literal[tuple(procedure.CHANNELS)]] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=5)
 
 
 API_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -146,6 +205,23 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     env.globals["Action"] = Action
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    def anonymous_api_call(request: Request) -> bool:
+        """An API call without a live session: refused before its body is read, so nothing
+        (not even a parse error) is answered without authentication."""
+        if not request.url.path.startswith("/api/"):
+            return False
+        if codec.read(request.cookies.get(SESSION_COOKIE), clock()) is not None:
+            return False
+        return any(isinstance(r, Route) and r.matches(request.scope)[0] is Match.FULL
+                   for r in app.router.routes)
+
+    @app.middleware("http")
+    async def _api_session(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if anonymous_api_call(request):
+            return JSONResponse({"detail": "未登录 / authentication required"}, status_code=401,
+                                headers={"www-authenticate": "Cookie"})
+        return await call_next(request)
+
     @app.middleware("http")
     async def _headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
@@ -161,6 +237,16 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(safe_next(target), safe='/')}",
                                 status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            methods = sorted({m for r in app.router.routes if isinstance(r, Route)
+                              and r.methods and r.matches(request.scope)[0] is Match.PARTIAL
+                              for m in r.methods})
+            headers = {**(exc.headers or {}), "allow": ", ".join(methods)}
+            return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
@@ -283,11 +369,21 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     def incident_page(request: Request, incident_id: IncidentId,
                       who: Visitor = require(Action.VIEW_BOARD),
                       error: str | None = None) -> Response:
+        return incident_view(request, incident_id, who, error)
+
+    def incident_view(request: Request, incident_id: int, who: Visitor,
+                      error: str | None = None, status: int = 200) -> Response:
         with session_scope(sessions, readonly=True) as db:
             detail = data.incident_detail(db, incident_id, clock())
+            if detail is not None:
+                answers = procedure.responses_of(db, incident_id)
+                detail.audit = sorted([*detail.audit, *procedure.response_audit(db, incident_id)],
+                                      key=lambda e: e.seq)
         if detail is None:
             return page(request, "error.html", who, 404, message=f"事件 #{incident_id} 不存在")
-        return page(request, "incident.html", who, d=detail, error=error)
+        return page(request, "incident.html", who, status, d=detail, error=error,
+                    answers=answers, labels=procedure.LABELS,
+                    publish_default=format_local(clock(), tz))
 
     @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
     def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
@@ -324,6 +420,101 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return page(request, "roster.html", who, roster=view)
 
     # --- responses: the procedure in the browser ---------------------------------------------
+
+    def _step_failed(request: Request, incident_id: int | None, who: Visitor,
+                     exc: Exception) -> Response:
+        if incident_id is None:
+            return page(request, "error.html", who, 404, message=str(exc))
+        return incident_view(request, incident_id, who, str(exc), 400)
+
+    def _incident_of(response_id: int) -> int | None:
+        with session_scope(sessions, readonly=True) as db:
+            return procedure.incident_of(db, response_id)
+
+    def _done(line: procedure.ResponseLine) -> Response:
+        return RedirectResponse(f"/incidents/{line.incident_id}#response-{line.id}",
+                                status_code=303)
+
+    @app.post("/incidents/{incident_id}/responses", include_in_schema=False)
+    def draft_form(request: Request, incident_id: IncidentId,
+                   who: Visitor = require(Action.DRAFT_RESPONSE),
+                   csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                   kind: Annotated[str, Form(max_length=32)] = "statement",
+                   title: Annotated[str, Form(max_length=500)] = "",
+                   text: Annotated[str, Form(max_length=20_000)] = "",
+                   reason: Annotated[str, Form(max_length=2000)] = "",
+                   filing: Annotated[str, Form(max_length=2000)] = "") -> Response:
+        check_csrf(who, csrf)
+        try:
+            with session_scope(sessions) as db:
+                line = procedure.draft(db, incident_id, kind, text, who.identity.name, clock(),
+                                       title=title, reason=reason, filing=filing)
+        except procedure.STEP_ERRORS as exc:
+            return _step_failed(request, incident_id, who, exc)
+        return _done(line)
+
+    def _step_form(request: Request, response_id: int, who: Visitor, csrf: str,
+                   take: Any) -> Response:
+        check_csrf(who, csrf)
+        incident_id = _incident_of(response_id)
+        if incident_id is None:
+            return page(request, "error.html", who, 404, message=f"回应 #{response_id} 不存在")
+        try:
+            line = take()
+        except procedure.STEP_ERRORS as exc:
+            return _step_failed(request, incident_id, who, exc)
+        return _done(line)
+
+    def _in_unit(step: Any, *args: Any, **kwargs: Any) -> procedure.ResponseLine:
+        with session_scope(sessions) as db:
+            line: procedure.ResponseLine = step(db, *args, **kwargs)
+            return line
+
+    @app.post("/responses/{response_id}/submit", include_in_schema=False)
+    def submit_form(request: Request, response_id: ResponseId,
+                    who: Visitor = require(Action.SUBMIT_RESPONSE),
+                    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "") -> Response:
+        return _step_form(request, response_id, who, csrf, lambda: _in_unit(
+            procedure.submit, response_id, who.identity.name, clock()))
+
+    @app.post("/responses/{response_id}/review", include_in_schema=False)
+    def review_form(request: Request, response_id: ResponseId,
+                    who: Visitor = require(Action.REVIEW_RESPONSE),
+                    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                    confidential_ok: Annotated[str, Form(max_length=8)] = "") -> Response:
+        return _step_form(request, response_id, who, csrf, lambda: _in_unit(
+            procedure.review, response_id, who.identity.name, clock(),
+            confidential_ok=confidential_ok == "yes"))
+
+    @app.post("/responses/{response_id}/reject", include_in_schema=False)
+    def reject_form(request: Request, response_id: ResponseId,
+                    who: Visitor = require(Action.REJECT_RESPONSE),
+                    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                    comment: Annotated[str, Form(max_length=2000)] = "") -> Response:
+        return _step_form(request, response_id, who, csrf, lambda: _in_unit(
+            procedure.reject, response_id, who.identity.name, comment, clock()))
+
+    @app.post("/responses/{response_id}/approve", include_in_schema=False)
+    def approve_form(request: Request, response_id: ResponseId,
+                     who: Visitor = require(Action.APPROVE_RESPONSE),
+                     csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = ""
+                     ) -> Response:
+        return _step_form(request, response_id, who, csrf, lambda: _in_unit(
+            procedure.approve, response_id, who.identity.name, clock()))
+
+    @app.post("/responses/{response_id}/publish", include_in_schema=False)
+    def publish_form(request: Request, response_id: ResponseId,
+                     who: Visitor = require(Action.PUBLISH_RESPONSE),
+                     csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                     published_at: Annotated[str, Form(max_length=64)] = "",
+                     url: Annotated[str, Form(max_length=2000)] = "",
+                     channels: Annotated[list[str] | None, Form(max_length=5)] = None
+                     ) -> Response:
+        def take() -> procedure.ResponseLine:
+            return procedure.publish(sessions, response_id, who.identity.name,
+                                     at=parse_local(published_at, tz), url=url,
+                                     channels=channels or [], now=clock())
+        return _step_form(request, response_id, who, csrf, take)
 
     # --- reports ----------------------------------------------------------------------------
 
@@ -373,6 +564,87 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
                 "notifications": count}
 
     # --- JSON API: responses ----------------------------------------------------------------
+
+    STEP_ERRORS: dict[int | str, dict[str, Any]] = {
+        **API_ERRORS, 400: {"model": Problem, "description": "程序不允许此步骤（未改动任何内容）"},
+        404: {"model": Problem}}
+
+    def _api_step(response_id: int, take: Any) -> dict[str, Any]:
+        if _incident_of(response_id) is None:
+            raise HTTPException(404, f"回应 #{response_id} 不存在")
+        try:
+            line: procedure.ResponseLine = take()
+        except procedure.STEP_ERRORS as exc:
+            raise HTTPException(400, str(exc)) from None
+        return line.as_json()
+
+    @app.get("/api/incidents/{incident_id}/responses", response_model=list[ResponseOut],
+             responses={**API_ERRORS, 404: {"model": Problem}}, summary="事件的回应及其程序步骤")
+    def api_responses(incident_id: IncidentId,
+                      who: Visitor = require(Action.VIEW_BOARD)) -> list[dict[str, Any]]:
+        with session_scope(sessions, readonly=True) as db:
+            if not data.incident_exists(db, incident_id):
+                raise HTTPException(404, f"事件 #{incident_id} 不存在")
+            return [r.as_json() for r in procedure.responses_of(db, incident_id)]
+
+    @app.post("/api/incidents/{incident_id}/responses", response_model=ResponseOut,
+              status_code=201, responses=STEP_ERRORS, summary="起草回应（业务科室）")
+    def api_draft(incident_id: IncidentId, body: DraftIn, request: Request,
+                  who: Visitor = require(Action.DRAFT_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        try:
+            with session_scope(sessions) as db:
+                if not data.incident_exists(db, incident_id):
+                    raise HTTPException(404, f"事件 #{incident_id} 不存在")
+                return procedure.draft(db, incident_id, body.kind, body.text, who.identity.name,
+                                       clock(), title=body.title, reason=body.reason,
+                                       filing=body.filing).as_json()
+        except procedure.STEP_ERRORS as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    @app.post("/api/responses/{response_id}/submit", response_model=ResponseOut,
+              responses=STEP_ERRORS, summary="提交审核（业务科室）")
+    def api_submit(response_id: ResponseId, request: Request,
+                   who: Visitor = require(Action.SUBMIT_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        return _api_step(response_id, lambda: _in_unit(procedure.submit, response_id,
+                                                       who.identity.name, clock()))
+
+    @app.post("/api/responses/{response_id}/review", response_model=ResponseOut,
+              responses=STEP_ERRORS, summary="办公室审核，须保密审查通过")
+    def api_review(response_id: ResponseId, body: ReviewIn, request: Request,
+                   who: Visitor = require(Action.REVIEW_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        return _api_step(response_id, lambda: _in_unit(
+            procedure.review, response_id, who.identity.name, clock(),
+            confidential_ok=body.confidential_ok))
+
+    @app.post("/api/responses/{response_id}/reject", response_model=ResponseOut,
+              responses=STEP_ERRORS, summary="退回修改（须写明意见）")
+    def api_reject(response_id: ResponseId, body: RejectIn, request: Request,
+                   who: Visitor = require(Action.REJECT_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        return _api_step(response_id, lambda: _in_unit(
+            procedure.reject, response_id, who.identity.name, body.comment, clock()))
+
+    @app.post("/api/responses/{response_id}/approve", response_model=ResponseOut,
+              responses=STEP_ERRORS, summary="领导审批")
+    def api_approve(response_id: ResponseId, request: Request,
+                    who: Visitor = require(Action.APPROVE_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        return _api_step(response_id, lambda: _in_unit(procedure.approve, response_id,
+                                                       who.identity.name, clock()))
+
+    @app.post("/api/responses/{response_id}/publish", response_model=ResponseOut,
+              responses=STEP_ERRORS, summary="登记发布（取证网址页面并计算 SHA-256）")
+    def api_publish(response_id: ResponseId, body: PublishIn, request: Request,
+                    who: Visitor = require(Action.PUBLISH_RESPONSE)) -> dict[str, Any]:
+        check_csrf(who, request.headers.get(CSRF_HEADER))
+        at = body.published_at if body.published_at.tzinfo else body.published_at.replace(
+            tzinfo=tz)
+        return _api_step(response_id, lambda: procedure.publish(
+            sessions, response_id, who.identity.name, at=at, url=body.url,
+            channels=list(body.channels), now=clock()))
 
     # --- JSON API: reports and feedback -------------------------------------------------------
 

@@ -145,6 +145,7 @@ class BoardIncident:
     t0_source: str
     acked_by: str | None
     clocks: list[BoardClock] = field(default_factory=list)
+    owning_section: str | None = None  # 主管科室 (谁主管谁负责)
 
     @property
     def urgency(self) -> tuple[int, int, int]:
@@ -157,6 +158,7 @@ class BoardIncident:
         return {"id": self.id, "title": self.title, "severity": self.severity,
                 "topic": self.topic, "drill": self.is_drill, "t0": self.t0.isoformat(),
                 "t0_source": self.t0_source, "acked_by": self.acked_by,
+                "owning_section": self.owning_section,
                 "clocks": [c.as_json() for c in self.clocks]}
 
 
@@ -230,7 +232,7 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
         items[row.id] = BoardIncident(row.id, row.title, row.severity,
                                       SEVERITY_LABELS.get(Severity(row.severity), row.severity),
                                       row.topic, row.is_drill, row.t0, row.t0_source,
-                                      acks.get(row.id))
+                                      acks.get(row.id), owning_section=row.owning_section)
     for clock in clocks(session, now):
         if clock.incident_id in items:
             items[clock.incident_id].clocks.append(clock)
@@ -288,7 +290,8 @@ def incident_detail(session: Session, incident_id: int, now: datetime) -> Incide
         return None
     item = BoardIncident(row.id, row.title, row.severity,
                          SEVERITY_LABELS.get(Severity(row.severity), row.severity), row.topic,
-                         row.is_drill, row.t0, row.t0_source, None)
+                         row.is_drill, row.t0, row.t0_source, None,
+                         owning_section=row.owning_section)
     ack = latest_acknowledgement(session, row.id)
     item.acked_by = ack.user if ack else None
     item.clocks = clocks(session, now, only=row.id)
