@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from analysis.ownership import Ownership
 from responses.render import render
 from responses.report import Period, build_report
 
@@ -23,10 +24,11 @@ class ReportWritten:
 
 
 def write_report(session: Session, period: Period, out: Path, fmt: str, *, now: datetime,
-                 sections: dict[str, str], dashboard_url: str | None) -> ReportWritten:
+                 ownership: Ownership | None, dashboard_url: str | None) -> ReportWritten:
     """Build the period's report, render it in ``fmt`` and write it to ``out`` (whole or not
-    at all)."""
-    built = build_report(session, period, now=now, sections=sections)
+    at all). Owning sections are the incidents' own; ``ownership`` (the config's map) only
+    fills in for incidents stored without one."""
+    built = build_report(session, period, now=now, ownership=ownership)
     _write(out, render(built, fmt, dashboard_url or ""))
     return ReportWritten(out, period, built.incidents, built.overall.on_time_rate)
 
