@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.models import ChannelHealth, DeliveryAttempt, Notification
 from alerts.roster import Roster, current_roster
 from alerts.sweep import AlertSetup, enqueue, undelivered
-from alerts.transports import NotificationError, Transport
+from alerts.transports import AttachingTransport, NotificationError, Transport
 from analysis.models import Incident, Severity
 from yuqing.core.clock import format_local
 from yuqing.core.db import session_scope
@@ -127,10 +127,14 @@ def deliver_one(factory: sessionmaker[Session], notification_id: int,
         claimed = _claim(session, notification_id, clock(), worker)
     if claimed is None:
         return  # another worker has it, or it is no longer due
-    attempt_id, url, title, body = claimed
+    attempt_id, url, title, body, kind, key = claimed
     error: NotificationError | None = None
     try:
-        transport.send(url, title, body)
+        files = setup.attachments(kind, key, url) if setup.attachments is not None else ()
+        if files and isinstance(transport, AttachingTransport):
+            transport.send_attached(url, title, body, files)
+        else:
+            transport.send(url, title, body)
     except NotificationError as exc:
         error = exc
     for retry in range(_RECORD_RETRIES):
@@ -151,7 +155,7 @@ _RECORD_RETRIES = 5
 
 
 def _claim(session: Session, notification_id: int, now: datetime,
-           worker: str) -> tuple[int, str, str, str] | None:
+           worker: str) -> tuple[int, str, str, str, str, str] | None:
     won = session.execute(update(Notification).where(
         Notification.id == notification_id, Notification.status == "pending",
         Notification.next_attempt_at <= now)
@@ -165,7 +169,7 @@ def _claim(session: Session, notification_id: int, now: datetime,
                               number=note.attempts, status="sending", started_at=now)
     session.add(attempt)
     session.flush()
-    return attempt.id, note.channel, note.title, note.body
+    return attempt.id, note.channel, note.title, note.body, note.kind, note.idempotency_key
 
 
 def _record(session: Session, notification_id: int, attempt_id: int,

@@ -114,6 +114,9 @@ class AlertDaemon:
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     on_tick: Callable[[TickResult], None] | None = None
     on_active: Callable[[], None] | None = None  # once elected: what only the active one runs
+    # Each tick after the sweep, before delivery (scheduled reports enqueue their copies here,
+    # on the same clock); it must not raise.
+    before_delivery: Callable[[datetime], None] | None = None
     scheduler: BackgroundScheduler = field(init=False)
     wake: threading.Event = field(default_factory=threading.Event, init=False)
 
@@ -150,6 +153,8 @@ class AlertDaemon:
                     self._arm(f"deadline-{row.id}", row.next_check_at)
             if result.incidents < 500:
                 break
+        if self.before_delivery is not None:
+            self.before_delivery(now)
         stats = DeliveryStats()
         while True:  # deliver everything due now, in batches
             batch = deliver_due(self.factory, self.clock, self.transport, self.setup,

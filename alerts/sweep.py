@@ -19,9 +19,10 @@ acknowledged, rung by rung, until the clock is met or waived; its repeats do not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,8 @@ from yuqing.core.people import Action, PeopleError
 from yuqing.core.clock import SHANGHAI, format_local
 
 NOBODY = "-"
+# (kind, idempotency key, channel) -> the files that message carries.
+Attachments = Callable[[str, str, str], Sequence[Path]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class AlertSetup:
     dashboard_url: str | None = None  # alerts link to it only when one is configured
     tz: ZoneInfo = SHANGHAI
     ownership: Ownership = DEFAULT_OWNERSHIP  # topic -> owning section (谁主管谁负责)
+    # (kind, idempotency key, channel) -> files sent with that message (a report's .docx by
+    # e-mail); raises NotificationError when a file is missing. None: nothing is attached.
+    attachments: Attachments | None = None
 
     def terms(self) -> IncidentTerms:
         """What a new incident copies: the policy (later edits never move running clocks) and

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -29,12 +27,14 @@ from alerts.clocks import MEETS
 from alerts.models import (CLOCK_LABELS, Acknowledgement, ClockKind, Deadline, Notification,
                            SeverityChange, T0Change)
 from analysis.models import SEVERITY_LABELS, Incident, IncidentDocument, Severity
+from analysis.ownership import Ownership
 from crawler.models import Document
 from responses.models import Response, ResponseStep
 from responses.procedure import ACTION_LABELS, KIND_LABELS, Action, Kind
 from responses.timeliness import (Cause, LateFacts, Outcome, bucket_of, causes_of, hours,
                                   median, outcome_at, p90, rate)
 from yuqing.core.clock import SHANGHAI, ensure_aware
+from yuqing.core.models import Person
 
 TOPIC_LABELS: Mapping[str, str] = {
     "legal_aid": "法律援助", "exam": "法律职业资格考试", "notary": "公证", "lawyer": "律师",
@@ -236,8 +236,9 @@ class LateClock:
     met_at: datetime | None
     outcome: Outcome
     causes: tuple[Cause, ...]
-    officer: str | None
+    officer: str | None  # the person key (drafter of the answer, else who acknowledged)
     evidence: str | None  # the publication that met it
+    officer_name: str | None = None  # as the people table shows them (张三)
 
     @property
     def link(self) -> str:
@@ -339,11 +340,13 @@ class _Incident:
     t0_changes: list[Any] = field(default_factory=list)
     first_post_url: str | None = None
     steps: list[tuple[datetime, str, str, str | None, int, str]] = field(default_factory=list)
+    drafters: list[tuple[str, str]] = field(default_factory=list)  # (clock kind, drafted by)
 
 
 _INCIDENT_COLUMNS = (Incident.id, Incident.title, Incident.topic, Incident.severity,
                      Incident.t_event, Incident.t_first_post, Incident.detected_at,
-                     Incident.graded_at, Incident.t0, Incident.t0_source)
+                     Incident.graded_at, Incident.t0, Incident.t0_source,
+                     Incident.owning_section)
 
 
 def _scope(period: Period, as_of: datetime) -> Scope:
@@ -387,6 +390,14 @@ def _load_steps(session: Session, scope: Scope, found: dict[int, _Incident],
                    ResponseStep.action.not_in(("publish", "record")))
             .order_by(ResponseStep.at, ResponseStep.id)).tuples():
         found[incident_id].steps.append((at, action, actor, comment, response_id, kind))
+    # Who drafted the answer to each clock kind (the owning section's officer), oldest first.
+    for incident_id, clock_kind, drafted_by in session.execute(
+            select(Response.incident_id, Response.clock_kind, Response.drafted_by)
+            .where(Response.incident_id.in_(scope), Response.created_at <= as_of,
+                   Response.clock_kind.is_not(None), Response.drafted_by.is_not(None))
+            .order_by(Response.created_at, Response.id)).tuples():
+        if clock_kind is not None and drafted_by is not None:
+            found[incident_id].drafters.append((clock_kind, drafted_by))
 
 
 def _load_people(session: Session, scope: Scope, found: dict[int, _Incident],
@@ -433,21 +444,41 @@ def _load_history(session: Session, scope: Scope, found: dict[int, _Incident],
 
 
 def build_report(session: Session, period: Period, *, now: datetime,
-                 sections: Mapping[str, str] | None = None,
+                 ownership: Ownership | None = None,
                  sources: ReportSources = ReportSources()) -> TimelinessReport:
     """The report for ``period`` as the database knows it at ``now``.
 
-    ``sections`` maps a topic to its owning section (谁主管谁负责); a topic it lacks is shown as
-    未指定."""
+    Each incident's owning section (谁主管谁负责) is the one stored with it when it was opened
+    (``Incident.owning_section``); an older incident stored without one gets its topic's owner
+    from ``ownership`` (the config's map), else 未指定."""
     as_of = ensure_aware(now, "now")
     scope = _scope(period, as_of)
     incidents = _load(session, scope, sources, as_of)
     approvals = sources.approvals(session, scope)
     for incident in incidents.values():
         _settle(incident, as_of)
-    late = [item for i in incidents.values()
-            for item in _late(i, sections or {}, approvals)]
+    late = [item for i in incidents.values() for item in _late(i, ownership, approvals)]
+    names = _display_names(session, {c.officer for c in late if c.officer})
+    late = [replace(c, officer_name=names.get(c.officer or "", c.officer)) for c in late]
     return _assemble(period, as_of, incidents, late)
+
+
+def _display_names(session: Session, keys: set[str]) -> dict[str, str]:
+    """Person key -> display name (张三) for the keys the people table knows."""
+    if not keys:
+        return {}
+    return {name: shown for name, shown in session.execute(
+        select(Person.name, Person.display_name).where(Person.name.in_(sorted(keys)))).tuples()
+        if shown}
+
+
+def owning_section(row: Any, ownership: Ownership | None) -> str:
+    """The incident's stored owning section, else its topic's owner in ``ownership``."""
+    stored: str | None = row.owning_section
+    if stored:
+        return stored
+    found = ownership.section_for(row.topic) if ownership is not None else None
+    return found or NO_SECTION
 
 
 def _settle(incident: _Incident, as_of: datetime) -> None:
@@ -471,19 +502,30 @@ def _evidence(incident: _Incident, clock: _Clock) -> str | None:
                  if p.kind in kinds and p.published_at == clock.met_at), None)
 
 
-def _late(incident: _Incident, sections: Mapping[str, str],
+def _late(incident: _Incident, ownership: Ownership | None,
           approvals: Mapping[tuple[int, str], datetime]) -> Iterable[LateClock]:
     row = incident.row
-    officer = incident.acks[0][0] if incident.acks else incident.first_notified
+    section = owning_section(row, ownership)
     for clock in incident.clocks:
         if clock.outcome not in (Outcome.LATE, Outcome.OVERDUE):
             continue
         facts = LateFacts(clock.due_at, clock.outcome, row.detected_at,
                           clock.started_at or row.graded_at, approvals.get((row.id, clock.kind)))
-        yield LateClock(row.id, row.title, row.severity, row.topic,
-                        sections.get(row.topic or "", NO_SECTION), clock.kind, clock.sequence,
-                        clock.due_at, clock.met_at, clock.outcome, causes_of(facts), officer,
+        yield LateClock(row.id, row.title, row.severity, row.topic, section, clock.kind,
+                        clock.sequence, clock.due_at, clock.met_at, clock.outcome,
+                        causes_of(facts), _officer(incident, clock.kind),
                         _evidence(incident, clock))
+
+
+def _officer(incident: _Incident, clock_kind: str) -> str | None:
+    """Who answers for a clock: the drafter of the first response meant to meet it (the owning
+    section's officer), else the first to acknowledge the incident, else the first notified."""
+    kinds = (MEETS[ClockKind(clock_kind)] if clock_kind in set(ClockKind)
+             else frozenset({clock_kind}))
+    drafter = next((by for kind, by in incident.drafters if kind in kinds), None)
+    if drafter is not None:
+        return drafter
+    return incident.acks[0][0] if incident.acks else incident.first_notified
 
 
 def _assemble(period: Period, as_of: datetime, incidents: Mapping[int, _Incident],
@@ -621,21 +663,3 @@ def severity_label(value: str) -> str:
 
 def _local(value: datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-class ReportError(ValueError):
-    """Bad report input (a sections file, a period); the message is one line."""
-
-
-def read_sections(path: Path) -> dict[str, str]:
-    """A YAML mapping of topic to owning section (``exam: 法律职业资格管理处``)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: 无法读取主管科室对照表 / cannot read sections: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                             for k, v in data.items()):
-        raise ReportError(f"{path}: 主管科室对照表应为“主题: 科室”映射 / expected a mapping "
-                          "of topic to section name")
-    return dict(data)

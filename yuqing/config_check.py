@@ -116,6 +116,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
     from analysis.ownership import Ownership
     from analysis.schemes import SchemesSection
     from crawler.sources import CrawlSettings, SourcesSection
+    from responses.schedule import ReportsSection
 
     # Unknown top-level keys and sections of the wrong type; ``path`` is ours, not a key.
     problems = _validate(AppConfig, {k: v for k, v in data.items() if k != "path"})
@@ -128,6 +129,7 @@ def check_data(data: dict[str, Any]) -> list[Problem]:
         ("policy", Policy, data.get("policy") or {}, "policy"),
         ("roster", Roster, data.get("roster") or {}, "roster"),
         ("ownership", Ownership, data.get("ownership") or {}, "ownership"),
+        ("reports", ReportsSection, data.get("reports") or {}, "reports"),
     ]
     for name, model, value, prefix in sections:
         if _right_shape(name, data.get(name)):

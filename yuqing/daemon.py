@@ -158,6 +158,7 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
                          AppriseTransport(), worker=options.worker or f"pid-{os.getpid()}",
                          poll_seconds=options.poll, elect=options.elect,
                          on_tick=_heartbeat(options.heartbeat))
+    daemon.before_delivery = _report_job(ctx)
     _stop_on_signals(stop, daemon.wake)
     status = _status_server(ctx, daemon, options, stop)
     jobs = (_crawl_jobs(ctx, daemon, status.crawls if status else None)
@@ -213,6 +214,16 @@ def _status_server(ctx: AppContext, daemon: AlertDaemon, options: RunOptions,
     status.heartbeat.beat("standby", daemon.clock())
     threading.Thread(target=standby_beat, name="status-beat", daemon=True).start()
     return status
+
+
+def _report_job(ctx: AppContext) -> Callable[[datetime], None] | None:
+    """The config's weekly/monthly reports, checked each tick on the daemon's clock
+    (``services.report.ScheduledReports``); None when no schedule is configured."""
+    if not ctx.typed.reports.schedules:
+        return None
+    from yuqing.services.report import ScheduledReports
+
+    return ScheduledReports(ctx.sessions, ctx.typed).run_safely
 
 
 def _retention_job(ctx: AppContext, jobs: CrawlJobs) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 
 class NotificationError(Exception):
@@ -17,3 +19,10 @@ class NotificationError(Exception):
 class Transport(Protocol):
     def send(self, url: str, title: str, body: str) -> None:
         """Deliver one message to one channel URL; raise ``NotificationError`` on failure."""
+
+
+@runtime_checkable
+class AttachingTransport(Transport, Protocol):
+    def send_attached(self, url: str, title: str, body: str,
+                      attachments: Sequence[Path]) -> None:
+        """``send`` with files attached (e-mail); raise ``NotificationError`` on failure."""

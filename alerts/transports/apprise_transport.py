@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 from alerts.transports import NotificationError
@@ -36,13 +38,19 @@ class AppriseTransport:
     """Sends one message per call; turns apprise's boolean and log lines into an error."""
 
     def send(self, url: str, title: str, body: str) -> None:
+        self.send_attached(url, title, body, ())
+
+    def send_attached(self, url: str, title: str, body: str,
+                      attachments: Sequence[Path]) -> None:
+        """``send`` with files attached (apprise's ``attach``: e-mail carries them)."""
         apprise = _apprise()
         target = apprise.Apprise()
         if not target.add(url):
             raise NotificationError("通知地址无效 / apprise cannot parse this URL",
                                     permanent=True)
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as logs:
-            sent = target.notify(title=title, body=body)
+            attach = ([str(p) for p in attachments] or None)
+            sent = target.notify(title=title, body=body, attach=attach)
         if sent:  # a truthy object, not True (apprise)
             return
         detail = " | ".join(line for line in logs.getvalue().splitlines() if line.strip())

@@ -140,7 +140,16 @@ def _late_row(c: LateClock, tz: ZoneInfo) -> tuple[Cell, ...]:
     return (Link(f"#{c.incident_id}", c.link), c.title, severity_label(c.severity),
             c.section, kind, local(c.due_at, tz), local(c.met_at, tz), c.outcome.label,
             Hours(c.overrun_hours), "、".join(cause.label for cause in c.causes),
-            c.officer, Link("发布原文", c.evidence) if c.evidence else None)
+            _officer(c), Link("发布原文", c.evidence) if c.evidence else None)
+
+
+def _officer(c: LateClock) -> str | None:
+    """责任人: the display name with the key (张三（zhang）), or the key alone."""
+    if c.officer is None:
+        return None
+    if c.officer_name and c.officer_name != c.officer:
+        return f"{c.officer_name}（{c.officer}）"
+    return c.officer
 
 
 def late(report: TimelinessReport) -> Table:

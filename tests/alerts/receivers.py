@@ -30,6 +30,7 @@ class Arrival:
     title: str
     body: str
     stamp: Any  # what ``stamp()`` returned on arrival (e.g. the simulated time)
+    attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, content) of an e-mail
 
 
 @dataclass
@@ -59,11 +60,12 @@ class Inbox:
     stamp: Callable[[], Any] = lambda: None
     hold: Hold = field(default_factory=Hold)
 
-    def add(self, channel: str, title: str, body: str) -> None:
+    def add(self, channel: str, title: str, body: str,
+            attachments: tuple[tuple[str, bytes], ...] = ()) -> None:
         match = KEY.search(body)
         with self.lock:
             self.arrivals.append(Arrival(channel, match.group(1) if match else None, title, body,
-                                         self.stamp()))
+                                         self.stamp(), attachments))
 
     def keys(self) -> list[str | None]:
         with self.lock:
@@ -119,7 +121,7 @@ class Webhook:
 
 
 class Smtp:
-    """An SMTP server that records each message's subject and plain-text body."""
+    """An SMTP server that records each message's subject, plain-text body and attachments."""
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
@@ -131,7 +133,9 @@ class Smtp:
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 part = message.get_body(preferencelist=("plain",))
                 body = part.get_content() if part is not None else ""
-                owner.inbox.add("smtp", str(message["Subject"]), body)
+                files = tuple((part.get_filename() or "", part.get_payload(decode=True) or b"")
+                              for part in message.iter_attachments())
+                owner.inbox.add("smtp", str(message["Subject"]), body, files)
                 await asyncio.get_running_loop().run_in_executor(None, owner.inbox.hold.maybe_wait)
                 return "250 OK"
 

@@ -66,6 +66,7 @@ def _report(session: Session, title: str, severity: Severity, t_event: datetime,
                                urls=[], actor="alice", now=now, policy=DEFAULT_POLICY,
                                is_drill=drill)
     incident.topic = topic
+    incident.owning_section = SECTIONS.get(topic)  # stored as the ownership map had it
     return incident
 
 

@@ -22,7 +22,7 @@ from analysis.models import Incident
 from responses.render import render
 from responses.render.charts import FONT_PATH, chart_style, statement_figure, trend_figure
 from responses.report import TimelinessReport, build_report
-from tests.responses.conftest import AS_OF, PERIOD, PRESS_URL, SECTIONS, Month
+from tests.responses.conftest import AS_OF, PERIOD, PRESS_URL, Month
 
 BASE = "https://yuqing.example.gov.cn"
 # 时限类型 -> (应完成, 按时完成, 逾期完成, 逾期未完成), as the month was built.
@@ -32,7 +32,7 @@ EXPECTED_CLOCKS = {"首次权威信息发布": (2, 1, 0, 1), "新闻发布会": 
 
 @pytest.fixture
 def report(session: Session, month: Month) -> TimelinessReport:
-    return build_report(session, PERIOD, now=AS_OF, sections=SECTIONS)
+    return build_report(session, PERIOD, now=AS_OF)
 
 
 def test_the_figures_rest_on_the_database(session: Session, report: TimelinessReport,
@@ -152,7 +152,7 @@ def test_the_html_report_is_escaped_and_shows_the_figures(session: Session, mont
     assert incident is not None
     incident.title = "<script>alert(1)</script>泄题"
     session.flush()
-    report = build_report(session, PERIOD, now=AS_OF, sections=SECTIONS)
+    report = build_report(session, PERIOD, now=AS_OF)
     page = render(report, "html", BASE).decode("utf-8")
     assert "<script>alert" not in page
     parser = _Tables()
@@ -193,7 +193,7 @@ def test_a_title_with_control_characters_still_renders(session: Session, month: 
     assert incident is not None
     incident.title = "法考\x0b泄题\x1f传闻"  # as some crawled pages carry them
     session.flush()
-    data = render(build_report(session, PERIOD, now=AS_OF, sections=SECTIONS), fmt)
+    data = render(build_report(session, PERIOD, now=AS_OF), fmt)
     if fmt == "docx":
         text = "".join(c.text for t in Document(io.BytesIO(data)).tables
                        for row in t.rows for c in row.cells)

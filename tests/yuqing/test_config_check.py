@@ -130,7 +130,9 @@ def uncomment(text: str) -> str:
 
 def test_the_commented_examples_of_the_default_config_validate() -> None:
     data = yaml.safe_load(uncomment(default_config_text()))
-    assert set(data) == {"crawl", "sources", "schemes", "policy", "roster", "ownership"}
+    assert set(data) == {"crawl", "sources", "schemes", "policy", "roster", "ownership",
+                         "reports"}
+    assert data["reports"]["weekly"] == "mon 08:30"  # the shown example schedules a report
     problems = check_data(data)
     # the example roster heads two sections: the other owning sections are named in one warning
     assert [(p.path, p.warning) for p in problems] == [("roster.sections", True)]

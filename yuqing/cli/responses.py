@@ -48,12 +48,11 @@ def report(
     to: str = typer.Option(..., "--to", help="统计截止日期（北京时间，含当日）"),
     fmt: str = typer.Option("docx", "--format", help="docx, xlsx, html, csv"),
     out: Path = typer.Option(..., "--out", help="输出文件"),
-    sections: Path | None = typer.Option(None, "--sections", help="主题与主管科室对照表（YAML）"),
     now: str | None = typer.Option(None, "--now", help="按此时刻统计（默认现在）"),
 ) -> None:
     """生成舆情回应时效报告：按时率、发布用时、逾期清单与原因、事件时间线。"""
     from responses.render import FORMATS
-    from responses.report import Period, ReportError, read_sections
+    from responses.report import Period
     from yuqing.services.report import write_report
 
     if fmt not in FORMATS:
@@ -61,11 +60,11 @@ def report(
     ctx = open_context()
     try:
         period = Period(_date(from_, "--from"), _date(to, "--to"), ctx.settings.tz)
-        owners = read_sections(sections) if sections else {}
-    except (ValueError, ReportError) as exc:
+    except ValueError as exc:
         fail(f"参数错误 / {exc}")
     with session_scope(ctx.sessions) as session:
-        done = write_report(session, period, out, fmt, now=local_time(now, ctx), sections=owners,
+        done = write_report(session, period, out, fmt, now=local_time(now, ctx),
+                            ownership=ctx.typed.ownership,
                             dashboard_url=ctx.settings.dashboard_url)
     rate = done.on_time_rate
     shown = "—" if rate is None else f"{rate * 100:.1f}%"

@@ -87,6 +87,7 @@ class AppConfig(BaseModel):
     policy: dict[str, Any] = {}
     roster: dict[str, Any] = {}
     ownership: dict[str, Any] = {}
+    reports: dict[str, Any] = {}
     path: Path | None = None
 
 

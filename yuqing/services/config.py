@@ -11,6 +11,7 @@ from alerts.roster import Roster
 from alerts.sweep import AlertSetup
 from analysis.ownership import DEFAULT_OWNERSHIP, Ownership
 from analysis.schemes import SchemeConfig, SchemesSection, load_schemes_yaml, scheme_queries
+from responses.schedule import ReportAttachments, ReportsSection
 from crawler.sources import CrawlSettings, SourceConfig, SourcesSection
 from yuqing.core.clock import SHANGHAI
 from yuqing.core.settings import AppConfig, Settings, SettingsError, section
@@ -26,13 +27,16 @@ class Config:
     policy: Policy = DEFAULT_POLICY
     roster: Roster = field(default_factory=Roster)
     ownership: Ownership = DEFAULT_OWNERSHIP  # topic -> owning section (谁主管谁负责)
+    reports: ReportsSection = field(default_factory=ReportsSection)  # scheduled reports
     dashboard_url: str | None = None
     tz: ZoneInfo = SHANGHAI
 
     @property
     def alerts(self) -> AlertSetup:
+        # A scheduled report's e-mail carries its .docx (responses.schedule).
         return AlertSetup(policy=self.policy, roster=self.roster,
-                          dashboard_url=self.dashboard_url, tz=self.tz, ownership=self.ownership)
+                          dashboard_url=self.dashboard_url, tz=self.tz, ownership=self.ownership,
+                          attachments=ReportAttachments(self.reports.out_dir))
 
     def sources_named(self, names: list[str] | None = None) -> list[SourceConfig]:
         """The configured sources, or only those named (``SettingsError`` for an unknown one)."""
@@ -61,6 +65,7 @@ def load(config: AppConfig, settings: Settings | None = None) -> Config:
         policy=section(config, "policy", Policy, config.policy or {}),
         roster=section(config, "roster", Roster, config.roster or {}),
         ownership=section(config, "ownership", Ownership, config.ownership or {}),
+        reports=section(config, "reports", ReportsSection, config.reports or {}),
         dashboard_url=settings.dashboard_url if settings else None,
         tz=settings.tz if settings else SHANGHAI,
     )
