@@ -24,6 +24,7 @@ SOURCE_VIEWERS = frozenset({"duty_officer", "office", "admin"})
 SECTION, OFFICE, LEADER = frozenset({"section"}), frozenset({"office"}), frozenset({"leader"})
 REJECTERS = frozenset({"office", "leader"})
 PUBLISHERS = frozenset({"section", "office"})
+REPORTERS = frozenset({"leader", "office", "admin"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ ROUTES = [
     Route("POST", "/responses/{rid}/reject", REJECTERS, ok=303, needs="submitted"),
     Route("POST", "/responses/{rid}/approve", LEADER, ok=303, needs="reviewed"),
     Route("POST", "/responses/{rid}/publish", PUBLISHERS, ok=303, needs="approved"),
+    Route("GET", "/reports/export?from=2026-11-23&to=2026-11-29&format=docx", REPORTERS),
     Route("GET", "/api/incidents", EVERYONE, "api"),
     Route("GET", "/api/incidents/{id}", EVERYONE, "api"),
     Route("GET", "/api/clocks", EVERYONE, "api"),

@@ -44,6 +44,13 @@ def write_report(session: Session, period: Period, out: Path, fmt: str, *, now: 
     return ReportWritten(out, period, built.incidents, built.overall.on_time_rate)
 
 
+def report_bytes(session: Session, period: Period, fmt: str, *, now: datetime,
+                 ownership: Ownership | None, dashboard_url: str | None) -> bytes:
+    """The period's report rendered in ``fmt``, for a download (the dashboard's export)."""
+    built = build_report(session, period, now=now, ownership=ownership)
+    return render(built, fmt, dashboard_url or "")
+
+
 def _write(out: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder: a failure leaves no half file."""
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ class Action(StrEnum):
     APPROVE_RESPONSE = "approve_response"
     PUBLISH_RESPONSE = "publish_response"
     # reports and classification feedback
+    VIEW_REPORTS = "view_reports"  # the timeliness report's download (/reports/export)
 
 
 EVERYONE = frozenset(Role)
@@ -48,6 +49,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.PUBLISH_RESPONSE: may(people.Action.PUBLISH),
     Action.VIEW_SOURCES: frozenset({Role.DUTY_OFFICER, Role.OFFICE, Role.ADMIN}),
     Action.VIEW_ROSTER: EVERYONE,
+    # leadership's report: the leaders, the openness office that prepares it, the admin
+    Action.VIEW_REPORTS: frozenset({Role.LEADER, Role.OFFICE, Role.ADMIN}),
 }
 
 

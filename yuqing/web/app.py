@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,8 +31,10 @@ from yuqing.core.clock import Clock, format_local, parse_local, to_local
 from yuqing.core.db import session_scope
 from yuqing.core.models import ROLE_LABELS, Role
 from yuqing.core.people import PeopleError
+from responses.report import Period
 from yuqing.core.settings import AppConfig, Settings
 from yuqing.services.config import load as load_config
+from yuqing.services.report import report_bytes
 from yuqing.web import data
 from yuqing.web import procedure
 from yuqing.web.access import ALLOWED, Action, allowed
@@ -43,6 +45,12 @@ from yuqing.web.security import (CSRF_FIELD, CSRF_HEADER, LOGIN_COOKIE, SECURITY
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 # Ids fit the databases' integer columns; a larger number is a 422, not a driver overflow.
+EXPORT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
 IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
 ResponseId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="回应编号")]
 # Crawled or typed text never carries NUL (PostgreSQL refuses it in text columns).
@@ -517,6 +525,33 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return _step_form(request, response_id, who, csrf, take)
 
     # --- reports ----------------------------------------------------------------------------
+
+    @app.get("/reports/export", include_in_schema=False)
+    def reports_export(request: Request, who: Visitor = require(Action.VIEW_REPORTS),
+                       from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+                       to: Annotated[str, Query(max_length=10)] = "",
+                       format: Annotated[str, Query(max_length=8)] = "docx") -> Response:
+        """The timeliness report of a period (Beijing dates, both included) as a download:
+        the link of the scheduled report messages."""
+        if format not in EXPORT_TYPES:
+            raise HTTPException(422, f"格式无效 / format must be one of {', '.join(EXPORT_TYPES)}")
+        try:
+            period = Period(date.fromisoformat(from_), date.fromisoformat(to), tz)
+        except ValueError:
+            raise HTTPException(422, "报告期间无效：请用 from=YYYY-MM-DD&to=YYYY-MM-DD，"
+                                     "且结束不早于开始 / invalid period") from None
+        if period.end - period.start > timedelta(days=3 * 366):
+            raise HTTPException(422, "报告期间过长（最长三年） / period longer than three years")
+        with session_scope(sessions, readonly=True) as db:
+            body = report_bytes(db, period, format, now=clock(), ownership=typed.ownership,
+                                dashboard_url=settings.dashboard_url)
+        log.info("report exported", extra={"user": who.identity.name, "format": format,
+                                           "from": from_, "to": to})
+        name = f"舆情回应时效报告_{period.start}_{period.end}.{format}"
+        return Response(body, media_type=EXPORT_TYPES[format], headers={
+            "content-disposition": f"attachment; filename=\"report_{period.start}_{period.end}"
+                                   f".{format}\"; filename*=UTF-8''{quote(name)}",
+            "cache-control": "no-store"})
 
     # --- classification feedback ------------------------------------------------------------
 
