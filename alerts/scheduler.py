@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,6 +101,7 @@ class TickResult:
     now: datetime
     sweep: SweepResult
     delivery: DeliveryStats
+    began: float = 0.0  # time.monotonic() when the tick began
 
 
 @dataclass
@@ -140,6 +142,7 @@ class AlertDaemon:
 
     def tick(self) -> TickResult:
         """One pass: sweep until nothing is due, then deliver the outbox."""
+        began = time.monotonic()
         now = self.clock()
         total = SweepResult()
         while True:
@@ -165,7 +168,7 @@ class AlertDaemon:
             stats.gave_up += batch.gave_up
             if batch.processed < 200:
                 break
-        tick = TickResult(now, total, stats)
+        tick = TickResult(now, total, stats, began)
         if self.on_tick is not None:
             self.on_tick(tick)
         return tick

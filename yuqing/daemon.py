@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,9 +26,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from yuqing.core.clock import SHANGHAI
 from yuqing.core.db import session_scope
 from crawler.schedule import time_limit, trigger
-from yuqing.services.crawl import CRAWL_TIMEOUT_SECONDS, IsolatedCrawl, crawl_isolated
+from yuqing.services.crawl import (CLOCK_FILE_ENV, CRAWL_TIMEOUT_SECONDS, IsolatedCrawl,
+                                   crawl_isolated)
 
 if TYPE_CHECKING:
+    from apscheduler.triggers.base import BaseTrigger
+
     from alerts.scheduler import AlertDaemon, TickResult
     from crawler.sources import SourceConfig
     from yuqing.context import AppContext
@@ -45,7 +49,7 @@ class CrawlJobs:
                  now: Callable[[], datetime], env: dict[str, str] | None = None,
                  timeout: float = CRAWL_TIMEOUT_SECONDS,
                  dispatch: Callable[[SourceConfig, float], IsolatedCrawl] | None = None,
-                 metrics: CrawlMetrics | None = None) -> None:
+                 metrics: CrawlMetrics | None = None, clock_file: Path | None = None) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.sources = [s for s in sources if s.kind != "import"]
@@ -63,15 +67,26 @@ class CrawlJobs:
         # and missed runs (the process was down) collapse into one.
         self.scheduler = BackgroundScheduler(timezone=SHANGHAI, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        # APScheduler fires on the machine's time; under a simulated clock the crawls follow
+        # that clock instead (SimulatedCrawls), with the same triggers.
+        self.simulated = SimulatedCrawls(self, clock_file) if clock_file is not None else None
 
     def start(self) -> int:
-        for source in self.sources:  # its interval or cron line, with jitter (crawler.schedule)
-            self.scheduler.add_job(self.crawl, trigger(source), args=[source.name],
-                                   id=f"crawl-{source.name}", next_run_time=self.now(),
-                                   replace_existing=True)
+        if self.simulated is not None:
+            self.simulated.start()
+        else:
+            for source in self.sources:  # its interval or cron, with jitter (crawler.schedule)
+                self.scheduler.add_job(self.crawl, trigger(source), args=[source.name],
+                                       id=f"crawl-{source.name}", next_run_time=self.now(),
+                                       replace_existing=True)
         self.scheduler.start()
         log.info("crawling %d sources on their schedules", len(self.sources))
         return len(self.sources)
+
+    def settled(self, tick: TickResult) -> bool:
+        """Under a simulated clock: every crawl due by the tick's time had finished, with its
+        analysis, when the tick began. On the machine's clock crawls are not waited for."""
+        return self.simulated is None or self.simulated.settled(tick.now, tick.began)
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Start no more crawls; ask the running ones to stop (they store what they fetched),
@@ -79,6 +94,8 @@ class CrawlJobs:
         self.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.simulated is not None:
+            self.simulated.stop()
         with self.lock:
             running = list(self.children.items())
         for name, proc in running:
@@ -107,7 +124,11 @@ class CrawlJobs:
             if self.dispatch is not None:
                 done = self.dispatch(source, limit)
             else:
-                done = crawl_isolated(name, env=self.env, timeout=limit, started=started)
+                env = self.env
+                if self.simulated is not None:  # the child crawls at the simulated time too
+                    env = {**(env if env is not None else os.environ),
+                           CLOCK_FILE_ENV: str(self.simulated.clock_file)}
+                done = crawl_isolated(name, env=env, timeout=limit, started=started)
         finally:
             with self.lock:
                 self.children.pop(name, None)
@@ -133,6 +154,74 @@ class CrawlJobs:
         self.after(name)
 
 
+class SimulatedCrawls:
+    """The crawl schedule on a simulated clock (``yuqing run --clock-file``: tests, drills,
+    the demo). Each source's own trigger (``crawler.schedule.trigger``) gives its fire times
+    on that clock; a source whose time has come, however many times while the clock jumped,
+    is crawled once (coalesced), never twice at once, as under APScheduler.
+
+    ``settled(now)``: no crawl is running and none is due at ``now`` (its analysis done), so
+    the daemon has done all the work up to ``now`` (the heartbeat's ``.settled`` file)."""
+
+    def __init__(self, jobs: CrawlJobs, clock_file: Path, poll: float = 0.05) -> None:
+        self.jobs = jobs
+        self.poll = poll
+        self.clock_file = clock_file
+        self.triggers: dict[str, BaseTrigger] = {s.name: trigger(s) for s in jobs.sources}
+        self.next_at: dict[str, datetime | None] = {}
+        self.running: set[str] = set()
+        self.lock = threading.Lock()
+        self.settled_at = time.monotonic()  # when the last crawl (and its analysis) ended
+        self.stop_event = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, len(jobs.sources)),
+                                       thread_name_prefix="sim-crawl")
+        self.thread = threading.Thread(target=self._loop, name="sim-crawls", daemon=True)
+
+    def start(self) -> None:
+        now = self.jobs.now()
+        self.next_at = {name: now for name in self.triggers}  # each source once at start
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def settled(self, now: datetime, since: float) -> bool:
+        """Every crawl due at ``now`` finished (with its analysis) before ``since``
+        (``time.monotonic()``)."""
+        with self.lock:
+            if self.running or since < self.settled_at:
+                return False
+            return all(at is None or at > now for at in self.next_at.values())
+
+    def _loop(self) -> None:
+        while not self.stop_event.wait(self.poll):
+            self.fire_due(self.jobs.now())
+
+    def fire_due(self, now: datetime) -> None:
+        for name, trig in self.triggers.items():
+            with self.lock:
+                due = self.next_at.get(name)
+                if name in self.running or due is None or due > now:
+                    continue
+                following = trig.get_next_fire_time(due, now)
+                while following is not None and following <= now:  # coalesce missed runs
+                    following = trig.get_next_fire_time(following, now)
+                self.next_at[name] = following
+                self.running.add(name)
+            self.pool.submit(self._crawl, name)
+
+    def _crawl(self, name: str) -> None:
+        try:
+            self.jobs.crawl(name)
+        except Exception:  # one source's failure must not stop the others' schedule
+            log.exception("crawl of %s failed", name)
+        finally:
+            with self.lock:
+                self.running.discard(name)
+                self.settled_at = time.monotonic()
+
+
 @dataclass
 class RunOptions:
     clock_file: Path | None = None  # the time read from a file (simulations, tests)
@@ -156,13 +245,14 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
     daemon = AlertDaemon(ctx.sessions, setup,
                          file_clock(options.clock_file) if options.clock_file else ctx.clock,
                          AppriseTransport(), worker=options.worker or f"pid-{os.getpid()}",
-                         poll_seconds=options.poll, elect=options.elect,
-                         on_tick=_heartbeat(options.heartbeat))
+                         poll_seconds=options.poll, elect=options.elect)
     daemon.before_delivery = _report_job(ctx)
     _stop_on_signals(stop, daemon.wake)
+    jobs: CrawlJobs | None = None
+    daemon.on_tick = _heartbeat(options.heartbeat, lambda tick: jobs is None or jobs.settled(tick))
     status = _status_server(ctx, daemon, options, stop)
-    jobs = (_crawl_jobs(ctx, daemon, status.crawls if status else None)
-            if options.crawl and config.crawlable else None)
+    if options.crawl and config.crawlable:
+        jobs = _crawl_jobs(ctx, daemon, status.crawls if status else None, options.clock_file)
 
     def active() -> None:  # elected: only now does this process crawl, analyse and send
         _warn_without_admin(ctx, daemon)
@@ -247,8 +337,8 @@ def _retention_job(ctx: AppContext, jobs: CrawlJobs) -> None:
                            replace_existing=True)
 
 
-def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | None
-                ) -> CrawlJobs:
+def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | None,
+                clock_file: Path | None) -> CrawlJobs:
     from yuqing.services.analyse import after_crawl
 
     configured = frozenset(s.name for s in ctx.typed.sources)  # a removed source is not judged
@@ -262,8 +352,8 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | No
             log.warning("analysis after crawling %s failed, will retry: %s", name,
                         str(exc).splitlines()[0])
 
-    return CrawlJobs(ctx.typed.crawlable, after, ctx.clock,
-                     dispatch=_scrapyd_dispatch(ctx), metrics=metrics)
+    return CrawlJobs(ctx.typed.crawlable, after, daemon.clock,
+                     dispatch=_scrapyd_dispatch(ctx), metrics=metrics, clock_file=clock_file)
 
 
 def _scrapyd_dispatch(ctx: AppContext) -> Callable[[SourceConfig, float], IsolatedCrawl] | None:
@@ -286,25 +376,47 @@ def _scrapyd_dispatch(ctx: AppContext) -> Callable[[SourceConfig, float], Isolat
     return dispatch
 
 
-def _heartbeat(path: Path | None) -> Callable[[TickResult], None] | None:
+def _heartbeat(path: Path | None, settled: Callable[[TickResult], bool]
+               ) -> Callable[[TickResult], None] | None:
+    """The time of each finished tick written to ``path``; and to ``path`` + ``.settled`` once
+    the crawls due by then have finished too, with their analysis (under a simulated clock,
+    where a driver advancing the clock waits for the whole work of each step)."""
     if path is None:
         return None
+    settled_path = path.with_name(path.name + ".settled")
+
+    def write(target: Path, at: datetime) -> None:
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(at.isoformat(), encoding="utf-8")
+        tmp.replace(target)
 
     def beat(tick: TickResult) -> None:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(tick.now.isoformat(), encoding="utf-8")
-        tmp.replace(path)
+        write(path, tick.now)
+        if settled(tick):
+            write(settled_path, tick.now)
     return beat
 
 
 def _stop_on_signals(stop: threading.Event, wake: threading.Event) -> None:
-    """SIGTERM/SIGINT: take no more work; the unit of work under way finishes and commits."""
+    """SIGTERM/SIGINT: take no more work; the unit of work under way finishes and commits.
+
+    The handler only sets events: it runs between two bytecodes of the main thread, which may be
+    half-way through writing a log line (a write to that stream from the handler would fail)
+    or holding a lock; a watcher thread says what happened."""
+    received: list[int] = []
+
     def handle(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping (finishing the current unit of work)",
-                 signal.Signals(signum).name)
+        received.append(signum)
         stop.set()
         wake.set()  # the loop waits on this, not on ``stop``
 
+    def announce() -> None:
+        stop.wait()
+        if received:
+            log.info("received %s: stopping (finishing the current unit of work)",
+                     signal.Signals(received[0]).name)
+
+    threading.Thread(target=announce, name="stop-signal", daemon=True).start()
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
 

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 CRAWL_TIMEOUT_SECONDS = 30 * 60
 PARENT_ENV = "YUQING_PARENT_PID"  # set for a crawl child: the pid of the process it belongs to
+# Set for a crawl child of a daemon on a simulated clock (``yuqing run --clock-file``): the child
+# crawls at that file's time.
+CLOCK_FILE_ENV = "YUQING_CLOCK_FILE"
 BUSY_EXIT = 3  # exit status of a crawl that found a source being crawled by another process
 FAILED_EXIT = 1  # a source failed (counted toward its max_failures)
 PR_SET_PDEATHSIG = 1
@@ -153,8 +157,13 @@ def _child_main(argv: list[str]) -> int:
     except SettingsError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
+    fixed_now = None  # the lease stays on the machine's clock: it is about live processes
+    if clock_file := os.environ.get(CLOCK_FILE_ENV):
+        from alerts.scheduler import file_clock
+
+        fixed_now = file_clock(Path(clock_file))()
     result = crawl_sources(ctx.sessions, ctx.settings.database_url, sources, ctx.typed.crawl,
-                           clock=ctx.clock)
+                           clock=ctx.clock, fixed_now=fixed_now)
     sys.stdout.write(json.dumps({"runs": [asdict(r) for r in result.runs], "busy": result.busy},
                                 ensure_ascii=False) + "\n")
     for run in result.failed:
