@@ -1,51 +1,66 @@
-"""``yuqing demo``: the whole flow on local demo sources."""
+"""``yuqing demo``: the whole story on a simulated internet, with the real daemon."""
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
+import typer
 from rich.table import Table
 
-from yuqing.cli.app import app, console, open_context
-from yuqing.core.clock import format_local
+from yuqing.cli.app import app, console, fail
 
 
 @app.command()
-def demo() -> None:
-    """演示：从本地演示数据源采集、研判、生成事件与时限，并发出控制台通知。"""
+def demo(
+    quick: bool = typer.Option(False, "--quick", help="快速演示：更少的模拟步骤（测试用）"),
+    serve: bool = typer.Option(False, "--serve", help="演示结束后打开工作台网页，用演示账号登录"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="--serve 的端口"),
+) -> None:
+    """演示：模拟网站上一起公证舆情从发帖、发酵到重大事件，预警、升级、审批发布与时效报告。"""
     # Imported here: Scrapy and the analysis stack are slow to import for the other commands.
-    from alerts.console import time_left
-    from alerts.models import CLOCK_LABELS
-    from analysis.models import Severity
-    from yuqing.demo import run_demo
+    from yuqing.demo.run import PASSWORD, PEOPLE, Demo, DemoError
 
-    ctx = open_context()
-    console.print("[bold]yuqing 演示[/bold]：本地演示网站 → 采集 → 研判 → 事件 → 时限 → 通知")
-    result = run_demo(ctx.settings, ctx.clock)
-    now, tz = ctx.clock(), ctx.settings.tz
-    crawl = Table(title="采集")
-    for col in ("数据源", "页面", "新文档", "重复", "错误"):
-        crawl.add_column(col)
-    for run in result.crawl:
-        crawl.add_row(run.source, str(run.pages), str(run.new), str(run.duplicates), str(run.errors))
-    console.print(crawl)
-    docs = Table(title=f"文档（{len(result.documents)} 篇）")
-    for col in ("编号", "标题", "发布时间", "主题", "敏感", "等级"):
-        docs.add_column(col)
-    verdicts = {c.document_id: c for c in result.classifications}
-    for doc in result.documents:
-        c = verdicts[doc.id]
-        docs.add_row(str(doc.id), doc.title[:30], format_local(doc.published_at, tz), c.topic,
-                     "是" if c.sensitive else "否", Severity(c.severity).label)
-    console.print(docs)
-    clocks = Table(title=f"事件（{len(result.incidents)} 个）与时限（{len(result.deadlines)} 个）")
-    for col in ("事件", "等级", "T0", "时限", "截止", "状态"):
+    console.print("[bold]yuqing 演示[/bold]：本地模拟互联网（新闻网站、RSS、微博接口、论坛、局网站）"
+                  "→ yuqing run 定时采集 → 研判 → 事件与时限 → 通知、提醒、升级 → 回应审批发布 "
+                  "→ 时效报告。模拟时间快进，约一天。")
+    runner = Demo(Path("var/demo"), Path("var/reports"), quick=quick,
+                  say=lambda line: console.print(line, markup=False, highlight=False,
+                                                soft_wrap=True),
+                  dashboard_url=f"http://127.0.0.1:{port}")
+    try:
+        outcome = runner.run()
+    except DemoError as exc:
+        fail(f"演示未完成 / demo failed: {exc}")
+    clocks = Table(title="事件 #%s 的时限" % (runner.incident_id or "—"))
+    for col in ("时限", "截止（北京时间）", "结果"):
         clocks.add_column(col)
-    for d in result.deadlines:
-        inc = next(i for i in result.incidents if i.id == d.incident_id)
-        clocks.add_row(f"#{inc.id} {inc.title[:20]}", Severity(inc.severity).label,
-                       format_local(inc.t0, tz), CLOCK_LABELS.get(d.kind, d.kind),
-                       format_local(d.due_at, tz), time_left(d.due_at, now))
+    for row in outcome.clocks:
+        clocks.add_row(*row)
     console.print(clocks)
-    for message in result.messages:
-        console.rule("控制台通知")
-        console.print(message, markup=False)
-    console.print(f"数据库：{result.database_url}")
+    console.print(f"共收到通知 {len(outcome.notifications)} 条；事件 {outcome.incidents} 个；"
+                  f"用时 {outcome.seconds:.0f} 秒。")
+    console.rule("在哪里看")
+    for path in outcome.reports:
+        console.print(f"时效报告：{path}", soft_wrap=True)
+    console.print(f"数据库：{outcome.database_url}　守护进程日志：{outcome.workdir / 'daemon.log'}"
+                  f"　配置：{outcome.workdir / 'yuqing.yaml'}")
+    users = "、".join(f"{key}（{name}）" for key, (name, _, _) in PEOPLE.items())
+    console.print(f"工作台：yuqing demo --serve，账号 {users}，密码均为 {PASSWORD}", soft_wrap=True)
+    if serve:
+        _serve(runner, port)
+
+
+def _serve(runner: object, port: int) -> None:
+    """The dashboard on the demo's database, on the demo's (simulated) clock."""
+    import uvicorn
+
+    from yuqing.demo.run import Demo
+    from yuqing.web.app import WebOptions, create_app
+
+    assert isinstance(runner, Demo) and runner.ctx is not None
+    ctx = runner.ctx
+    web = create_app(ctx.settings, ctx.sessions, runner.now, config=ctx.config,
+                     options=WebOptions(secret=secrets.token_urlsafe(32)))
+    console.print(f"工作台：http://127.0.0.1:{port}/ （按 Ctrl+C 结束）")
+    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning", log_config=None)
