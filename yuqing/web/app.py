@@ -7,10 +7,11 @@ check of every route is ``access.ALLOWED``. Pages redirect an anonymous visitor 
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -31,10 +32,12 @@ from yuqing.core.clock import Clock, format_local, parse_local, to_local
 from yuqing.core.db import session_scope
 from yuqing.core.models import ROLE_LABELS, Role
 from yuqing.core.people import PeopleError
-from responses.report import Period
+from responses import periods
+from responses.render.charts import charts as report_charts
+from responses.report import TimelinessReport, kind_label
 from yuqing.core.settings import AppConfig, Settings
 from yuqing.services.config import load as load_config
-from yuqing.services.report import report_bytes
+from yuqing.services.report import report_bytes, timeliness
 from yuqing.web import data
 from yuqing.web import procedure
 from yuqing.web.access import ALLOWED, Action, allowed
@@ -211,6 +214,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     env.filters["left"] = _left
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     env.globals["Action"] = Action
+    env.globals["kind_label"] = kind_label
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def anonymous_api_call(request: Request) -> bool:
@@ -526,6 +530,25 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     # --- reports ----------------------------------------------------------------------------
 
+    @app.get("/reports", response_class=HTMLResponse, include_in_schema=False)
+    def reports_page(request: Request, who: Visitor = require(Action.VIEW_REPORTS),
+                     preset: Annotated[str, Query(max_length=16)] = "",
+                     from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+                     to: Annotated[str, Query(max_length=10)] = "") -> Response:
+        """The timeliness report of a chosen period: KPIs, charts and the downloads."""
+        now = clock()
+        try:
+            period = (periods.between(from_, to, tz) if from_ or to
+                      else periods.preset(preset or "this_week", now, tz))
+        except periods.PeriodError as exc:
+            return page(request, "reports.html", who, 400, error=str(exc), report=None,
+                        presets=periods.PRESETS, chosen=None, start=from_, end=to)
+        with session_scope(sessions, readonly=True) as db:
+            built = timeliness(db, period, now=now, ownership=typed.ownership)
+        return page(request, "reports.html", who, report=built, presets=periods.PRESETS,
+                    chosen=periods.name_of(period, now), start=period.start.isoformat(),
+                    end=period.end.isoformat(), charts=_chart_uris(built), error=None)
+
     @app.get("/reports/export", include_in_schema=False)
     def reports_export(request: Request, who: Visitor = require(Action.VIEW_REPORTS),
                        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
@@ -536,12 +559,9 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         if format not in EXPORT_TYPES:
             raise HTTPException(422, f"格式无效 / format must be one of {', '.join(EXPORT_TYPES)}")
         try:
-            period = Period(date.fromisoformat(from_), date.fromisoformat(to), tz)
-        except ValueError:
-            raise HTTPException(422, "报告期间无效：请用 from=YYYY-MM-DD&to=YYYY-MM-DD，"
-                                     "且结束不早于开始 / invalid period") from None
-        if period.end - period.start > timedelta(days=3 * 366):
-            raise HTTPException(422, "报告期间过长（最长三年） / period longer than three years")
+            period = periods.between(from_, to, tz)
+        except periods.PeriodError as exc:
+            raise HTTPException(422, str(exc)) from None
         with session_scope(sessions, readonly=True) as db:
             body = report_bytes(db, period, format, now=clock(), ownership=typed.ownership,
                                 dashboard_url=settings.dashboard_url)
@@ -688,6 +708,13 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return app.openapi()
 
     return app
+
+
+def _chart_uris(report: TimelinessReport) -> list[tuple[str, str]]:
+    """(title, ``data:image/png;base64,…``) of the report's charts, drawn with matplotlib's
+    Agg canvas in the font the report package ships."""
+    return [(title, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+            for title, png in report_charts(report)]
 
 
 def _http_url(value: str | None) -> str | None:
