@@ -34,7 +34,7 @@ from yuqing.core.models import ROLE_LABELS, Role
 from yuqing.core.people import PeopleError
 from responses import periods
 from responses.render.charts import charts as report_charts
-from responses.report import TimelinessReport, kind_label
+from responses.report import TOPIC_LABELS, TimelinessReport, kind_label
 from yuqing.core.settings import AppConfig, Settings
 from yuqing.services.config import load as load_config
 from yuqing.services.report import report_bytes, timeliness
@@ -56,6 +56,7 @@ EXPORT_TYPES = {
 }
 IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
 ResponseId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="回应编号")]
+DocumentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="文档编号")]
 # Crawled or typed text never carries NUL (PostgreSQL refuses it in text columns).
 NO_NUL = r"^[^\x00]*$"
 
@@ -380,22 +381,28 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     @app.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
     def incident_page(request: Request, incident_id: IncidentId,
                       who: Visitor = require(Action.VIEW_BOARD),
-                      error: str | None = None) -> Response:
-        return incident_view(request, incident_id, who, error)
+                      error: str | None = None,
+                      feedback: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        return incident_view(request, incident_id, who, error, flash_document=feedback)
 
     def incident_view(request: Request, incident_id: int, who: Visitor,
-                      error: str | None = None, status: int = 200) -> Response:
+                      error: str | None = None, status: int = 200,
+                      flash_document: int | None = None) -> Response:
         with session_scope(sessions, readonly=True) as db:
             detail = data.incident_detail(db, incident_id, clock())
             if detail is not None:
                 answers = procedure.responses_of(db, incident_id)
                 detail.audit = sorted([*detail.audit, *procedure.response_audit(db, incident_id)],
                                       key=lambda e: e.seq)
+                verdicts = data.feedback_of(db, detail.documents)
         if detail is None:
             return page(request, "error.html", who, 404, message=f"事件 #{incident_id} 不存在")
         return page(request, "incident.html", who, status, d=detail, error=error,
                     answers=answers, labels=procedure.LABELS,
-                    publish_default=format_local(clock(), tz))
+                    publish_default=format_local(clock(), tz), verdicts=verdicts,
+                    feedback_labels=data.FEEDBACK_LABELS, flash_document=flash_document,
+                    topics=TOPIC_LABELS, severities=data.SEVERITY_CHOICES)
 
     @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
     def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
@@ -574,6 +581,33 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
             "cache-control": "no-store"})
 
     # --- classification feedback ------------------------------------------------------------
+
+    @app.post("/documents/{document_id}/feedback", include_in_schema=False)
+    def feedback_form(request: Request, document_id: DocumentId,
+                      who: Visitor = require(Action.GIVE_FEEDBACK),
+                      csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                      kind: Annotated[str, Form(max_length=32)] = "",
+                      topic: Annotated[str, Form(max_length=32)] = "",
+                      severity: Annotated[str, Form(max_length=16)] = "",
+                      incident: Annotated[int | None, Form(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        """One verdict on a document's classification; back to its incident with a notice."""
+        check_csrf(who, csrf)
+        with session_scope(sessions, readonly=True) as db:
+            home = data.incident_of_document(db, document_id, incident)
+        try:
+            with session_scope(sessions) as db:
+                data.give_feedback(db, document_id, kind, who.identity, clock(), typed,
+                                   topic=topic, severity=severity)
+        except (data.FeedbackError, PeopleError) as exc:
+            if home is None:
+                return page(request, "error.html", who, 400, message=str(exc))
+            return incident_view(request, home, who, str(exc), 400)
+        if home is None:  # a document of no incident: nothing to go back to
+            return page(request, "error.html", who, 200, notice=True,
+                        message=f"已记录对文档 #{document_id} 的分类反馈")
+        return RedirectResponse(f"/incidents/{home}?feedback={document_id}#document-{document_id}",
+                                status_code=303)
 
     # --- JSON API ---------------------------------------------------------------------------
 
