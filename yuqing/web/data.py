@@ -34,6 +34,7 @@ from yuqing.core.models import Person
 from yuqing.services import feedback as feedback_service
 from yuqing.services import incidents as services
 from yuqing.services.feedback import FeedbackError
+from yuqing.web.heat import Heat, heat
 from yuqing.services.config import Config
 
 __all__ = ["FeedbackError", "give_feedback", "feedback_of", "incident_of_document",
@@ -265,6 +266,17 @@ class IncidentDetail:
     documents: list[DocumentRow]
     notifications: list[Notification]
     audit: list[AuditEvent]
+    heat: Heat | None = None  # documents per hour (reposts included), T0 marked
+
+
+def _heat(session: Session, incident_id: int, t0: datetime) -> Heat | None:
+    """The heat chart of every document of the incident: its publish time, else when it was
+    fetched (a page without a date still counts, at the time we saw it)."""
+    rows = session.execute(
+        select(Document.published_at, Document.fetched_at)
+        .join(IncidentDocument, IncidentDocument.document_id == Document.id)
+        .where(IncidentDocument.incident_id == incident_id)).tuples()
+    return heat([published or fetched for published, fetched in rows], t0)
 
 
 def _documents(session: Session, incident_id: int) -> list[DocumentRow]:
@@ -313,7 +325,7 @@ def incident_detail(session: Session, incident_id: int, now: datetime) -> Incide
         AuditEvent.object_type == "incident", AuditEvent.object_id == str(row.id))
         .order_by(AuditEvent.seq).limit(500)))
     return IncidentDetail(item, row.status, candidates, changes, _documents(session, row.id),
-                          notes, events)
+                          notes, events, _heat(session, row.id, row.t0))
 
 
 def acknowledge(session: Session, incident_id: int, who: Identity, now: datetime,
