@@ -254,11 +254,15 @@ def test_an_officer_sees_the_heat_chart_and_marks_a_document_wrong_topic(
     assert [chart.locator("rect.bar").nth(i).get_attribute("data-count") for i in range(3)] \
         == ["2", "1", "3"]
     expect(chart.locator("line.t0-mark")).to_have_count(1)
-    item = page.locator(f"#document-{doc}")
-    item.locator("details.feedback summary").click()
-    item.locator("select[name=kind]").select_option("wrong_topic")
-    item.locator("select[name=topic]").select_option("exam")
-    item.locator("button.give-feedback").click()
+    page.locator(f"#document-{doc - 1} button.feedback-false-alarm").click()  # one click
+    expect(page.locator("p.flash")).to_contain_text(f"已记录对文档 #{doc - 1} 的分类反馈")
+    expect(page.locator(f"#document-{doc - 1} .verdict")).to_contain_text("误报")
+    page.locator(f"#document-{doc} a.feedback-more").click()
+    page.locator("button.give-feedback").click()  # wrong topic chosen, no topic: refused
+    expect(page.locator("p.error")).to_contain_text("需要正确的主题")
+    page.select_option("select[name=topic]", "exam")
+    page.locator("button.give-feedback").click()
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident}\?feedback={doc}#document-{doc}$"))
     expect(page.locator("p.flash")).to_contain_text(f"已记录对文档 #{doc} 的分类反馈")
     expect(page.locator(f"#document-{doc} .verdict")).to_contain_text("主题错误 → 法律职业资格考试")
     shot(page, tmp_path, "incident-heat-feedback")

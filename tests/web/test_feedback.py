@@ -75,6 +75,8 @@ def test_a_wrong_topic_stores_the_right_topic_and_without_it_is_refused_clearly(
                                 "incident": str(incident)})
     assert refused.status_code == 400
     assert '<p class="error" role="alert">需要正确的主题' in refused.text
+    assert 'class="feedback-full"' in refused.text  # back on the form, kind still chosen
+    assert '<option value="wrong_topic" selected>' in refused.text
     assert _feedback(world) == [] and _audit(world, "classification.feedback") == []
     done = client.post(f"/documents/{doc}/feedback",
                        data={"csrf": csrf, "kind": "wrong_topic", "topic": "notary",
@@ -109,7 +111,8 @@ def test_without_the_csrf_token_or_with_a_forged_one_nothing_is_stored(
 def test_an_unknown_document_or_kind_is_a_clear_error(world: World, client_for: Client) -> None:
     client, incident, doc, csrf = _setup(world, client_for)
     missing = client.post("/documents/999999/feedback", data={"csrf": csrf, "kind": "confirm"})
-    assert missing.status_code == 400 and "文档不存在" in missing.text
+    assert missing.status_code == 404 and "文档 #999999 不存在" in missing.text
+    assert client.get("/documents/999999/feedback").status_code == 404
     odd = client.post(f"/documents/{doc}/feedback",
                       data={"csrf": csrf, "kind": "maybe", "incident": str(incident)})
     assert odd.status_code == 400 and "未知反馈类型" in odd.text
@@ -123,3 +126,22 @@ def test_the_form_shows_only_for_roles_that_may_grade(world: World, client_for: 
     for role in ("duty_officer", "section", "office", "leader", "admin"):
         page = client_for(role).get(f"/incidents/{incident}").text
         assert ("feedback-form" in page) == (role in ("duty_officer", "section", "leader")), role
+
+
+def test_the_incident_page_offers_one_click_verdicts_and_links_the_full_form(
+        world: World, client_for: Client) -> None:
+    client, incident, doc, csrf = _setup(world, client_for)
+    page = client.get(f"/incidents/{incident}").text
+    assert f'form="feedback" formaction="/documents/{doc}/feedback"' in page
+    assert page.count('name="csrf"') <= 4  # one shared form, not one per document
+    assert 'name="kind" value="confirm"' in page and 'name="kind" value="false_alarm"' in page
+    assert 'name="topic"' not in page  # the selects live on the document's own page
+    link = f"/documents/{doc}/feedback?incident={incident}"
+    assert f'href="{link}"' in page
+    form = client.get(link).text
+    assert "网传某公证处违规出证" in form and 'name="topic"' in form and 'name="severity"' in form
+    assert f'<input type="hidden" name="incident" value="{incident}">' in form
+    done = client.post(f"/documents/{doc}/feedback",
+                       data={"csrf": csrf_of(form), "kind": "confirm", "incident": incident})
+    assert done.status_code == 303
+    assert "已反馈：确认无误（zhangsan" in client.get(link).text

@@ -57,6 +57,7 @@ ROUTES = [
     Route("GET", "/reports?preset=last_month", REPORTERS),
     Route("GET", "/reports?from=2026-11-29&to=2026-11-23", REPORTERS, ok=400),
     Route("GET", "/reports/export?from=2026-11-23&to=2026-11-29&format=docx", REPORTERS),
+    Route("GET", "/documents/{doc}/feedback", GRADERS),
     Route("POST", "/documents/{doc}/feedback", GRADERS, ok=303),
     Route("GET", "/api/incidents", EVERYONE, "api"),
     Route("GET", "/api/incidents/{id}", EVERYONE, "api"),

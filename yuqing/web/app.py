@@ -401,8 +401,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return page(request, "incident.html", who, status, d=detail, error=error,
                     answers=answers, labels=procedure.LABELS,
                     publish_default=format_local(clock(), tz), verdicts=verdicts,
-                    feedback_labels=data.FEEDBACK_LABELS, flash_document=flash_document,
-                    topics=TOPIC_LABELS, severities=data.SEVERITY_CHOICES)
+                    flash_document=flash_document, topics=TOPIC_LABELS,
+                    severities=data.SEVERITY_CHOICES)
 
     @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
     def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
@@ -582,6 +582,28 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     # --- classification feedback ------------------------------------------------------------
 
+    def feedback_view(request: Request, document_id: int, who: Visitor, incident: int | None,
+                      error: str | None = None, status: int = 200, kind: str = "wrong_topic"
+                      ) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            doc = data.document_brief(db, document_id)
+            home = data.incident_of_document(db, document_id, incident) if doc else None
+            verdict = data.verdict_of(db, document_id) if doc else None
+        if doc is None:
+            return page(request, "error.html", who, 404, message=f"文档 #{document_id} 不存在")
+        return page(request, "feedback.html", who, status, doc=doc, incident=home, error=error,
+                    verdict=verdict, kind=kind, feedback_labels=data.FEEDBACK_LABELS,
+                    topics=TOPIC_LABELS, severities=data.SEVERITY_CHOICES)
+
+    @app.get("/documents/{document_id}/feedback", response_class=HTMLResponse,
+             include_in_schema=False)
+    def feedback_page(request: Request, document_id: DocumentId,
+                      who: Visitor = require(Action.GIVE_FEEDBACK),
+                      incident: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        """The full form (wrong topic, wrong severity) for one document."""
+        return feedback_view(request, document_id, who, incident)
+
     @app.post("/documents/{document_id}/feedback", include_in_schema=False)
     def feedback_form(request: Request, document_id: DocumentId,
                       who: Visitor = require(Action.GIVE_FEEDBACK),
@@ -591,21 +613,19 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
                       severity: Annotated[str, Form(max_length=16)] = "",
                       incident: Annotated[int | None, Form(ge=1, le=2_147_483_647)] = None
                       ) -> Response:
-        """One verdict on a document's classification; back to its incident with a notice."""
+        """One verdict on a document's classification; back to its incident with a notice,
+        or to the document's form with the reason it was refused."""
         check_csrf(who, csrf)
-        with session_scope(sessions, readonly=True) as db:
-            home = data.incident_of_document(db, document_id, incident)
         try:
             with session_scope(sessions) as db:
                 data.give_feedback(db, document_id, kind, who.identity, clock(), typed,
                                    topic=topic, severity=severity)
+                home = data.incident_of_document(db, document_id, incident)
         except (data.FeedbackError, PeopleError) as exc:
-            if home is None:
-                return page(request, "error.html", who, 400, message=str(exc))
-            return incident_view(request, home, who, str(exc), 400)
-        if home is None:  # a document of no incident: nothing to go back to
-            return page(request, "error.html", who, 200, notice=True,
-                        message=f"已记录对文档 #{document_id} 的分类反馈")
+            return feedback_view(request, document_id, who, incident, str(exc), 400,
+                                 kind=kind)
+        if home is None:  # a document of no incident: its own page says it is done
+            return RedirectResponse(f"/documents/{document_id}/feedback", status_code=303)
         return RedirectResponse(f"/incidents/{home}?feedback={document_id}#document-{document_id}",
                                 status_code=303)
 

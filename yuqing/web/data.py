@@ -383,9 +383,28 @@ def incident_of_document(session: Session, document_id: int, given: int | None) 
     return feedback_service.incident_of_document(session, document_id)
 
 
+@dataclass(frozen=True)
+class DocumentBrief:
+    id: int
+    title: str
+    url: str
+
+
+def document_brief(session: Session, document_id: int) -> DocumentBrief | None:
+    doc = session.get(Document, document_id)
+    return None if doc is None else DocumentBrief(doc.id, doc.title, doc.url)
+
+
+def verdict_of(session: Session, document_id: int) -> Verdict | None:
+    return feedback_of_ids(session, [document_id]).get(document_id)
+
+
 def feedback_of(session: Session, documents: list[DocumentRow]) -> dict[int, Verdict]:
     """The newest verdict on each shown document (reposts included) that has one."""
-    ids = [d.id for doc in documents for d in (doc, *doc.reposts)]
+    return feedback_of_ids(session, [d.id for doc in documents for d in (doc, *doc.reposts)])
+
+
+def feedback_of_ids(session: Session, ids: list[int]) -> dict[int, Verdict]:
     return {doc_id: Verdict(row.kind, FEEDBACK_LABELS.get(row.kind, row.kind), row.by, row.at,
                             row.topic, row.severity)
             for doc_id, row in feedback_service.latest_feedback(session, ids).items()}
