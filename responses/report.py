@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -289,6 +290,15 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
+class SectionStats:
+    """One owning section (主管科室): its incidents and their legal clocks together."""
+
+    section: str
+    incidents: int
+    clocks: KindStats
+
+
+@dataclass(frozen=True)
 class TimelinessReport:
     period: Period
     as_of: datetime
@@ -307,6 +317,7 @@ class TimelinessReport:
     timelines: tuple[IncidentTimeline, ...]
     trend: tuple[TrendPoint, ...]
     links: Mapping[str, str] = field(default_factory=dict)  # figure name -> link target
+    sections: tuple[SectionStats, ...] = ()  # per owning section, by name (未指定 last)
 
     @property
     def topics(self) -> list[str | None]:
@@ -460,7 +471,8 @@ def build_report(session: Session, period: Period, *, now: datetime,
     late = [item for i in incidents.values() for item in _late(i, ownership, approvals)]
     names = _display_names(session, {c.officer for c in late if c.officer})
     late = [replace(c, officer_name=names.get(c.officer or "", c.officer)) for c in late]
-    return _assemble(period, as_of, incidents, late)
+    built = _assemble(period, as_of, incidents, late)
+    return replace(built, sections=_sections(incidents.values(), ownership, period.query))
 
 
 def _display_names(session: Session, keys: set[str]) -> dict[str, str]:
@@ -567,6 +579,18 @@ def _kind_stats(incidents: Sequence[_Incident], kind: str | None, query: str) ->
     return KindStats(kind, counts[Outcome.ON_TIME], counts[Outcome.LATE],
                      counts[Outcome.OVERDUE], counts[Outcome.PENDING], counts[Outcome.WAIVED],
                      link)
+
+
+def _sections(incidents: Iterable[_Incident], ownership: Ownership | None,
+              query: str) -> tuple[SectionStats, ...]:
+    grouped: dict[str, list[_Incident]] = defaultdict(list)
+    for incident in incidents:
+        grouped[owning_section(incident.row, ownership)].append(incident)
+    names = sorted(grouped, key=lambda name: (name == NO_SECTION, name))
+    return tuple(SectionStats(name, len(grouped[name]),
+                              replace(_kind_stats(grouped[name], None, query),
+                                      link=f"/clocks?{query}&section={quote(name)}"))
+                 for name in names)
 
 
 def _first_statement(incident: _Incident, as_of: datetime) -> datetime | None:

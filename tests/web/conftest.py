@@ -94,7 +94,8 @@ class World:
         return int(self.add(make))
 
     def document(self, incident_id: int, title: str, content: str, url: str,
-                 repost_of: int | None = None, source: str | None = "weibo") -> int:
+                 repost_of: int | None = None, source: str | None = "weibo",
+                 published_at: datetime | None = None) -> int:
         def make(session: Session) -> int:
             src_id = None
             if source:
@@ -107,7 +108,7 @@ class World:
                     session.flush()
                 src_id = src.id
             doc = Document(source_id=src_id, url=url, title=title, content=content,
-                           published_at=self.clock() - timedelta(minutes=50),
+                           published_at=published_at or self.clock() - timedelta(minutes=50),
                            fetched_at=self.clock(), near_duplicate_of_id=repost_of,
                            content_hash=hashlib.sha256((url + content).encode()).hexdigest())
             session.add(doc)

@@ -193,3 +193,77 @@ def test_three_users_take_a_statement_from_draft_to_published(
     shot(section, tmp_path, "response-published-section")
     for page in (section, office, leader):
         page.context.close()
+
+
+def test_a_leader_opens_the_reports_picks_last_week_and_downloads_the_word_report(
+        browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+    from docx import Document as Docx
+    from playwright.sync_api import expect
+
+    world, base = live_server.world, live_server.base_url
+    world.incident(t_event=world.clock() - timedelta(hours=1))
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base}/login?next=/")
+    page.fill("input[name=username]", "fujuzhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("header nav a[href='/reports']")
+    expect(page.locator(".period-label")).to_have_text("2026-11-23 至 2026-11-29")
+    expect(page.locator(".incident-count")).to_have_text("1")
+    expect(page.locator(".charts img.chart")).to_have_count(2)
+    assert page.locator(".charts img.chart").first.evaluate("img => img.naturalWidth") > 0
+    shot(page, tmp_path, "reports-leader")
+
+    page.click("a[data-preset=last_week]")
+    expect(page.locator(".period-label")).to_have_text("2026-11-16 至 2026-11-22")
+    page.fill("input[name=from]", "2026-11-23")
+    page.fill("input[name=to]", "2026-11-29")
+    page.click(".period-form button[type=submit]")
+    expect(page.locator(".period-label")).to_have_text("2026-11-23 至 2026-11-29")
+    with page.expect_download() as info:
+        page.click("a.download-docx")
+    download = info.value
+    assert download.suggested_filename == "舆情回应时效报告_2026-11-23_2026-11-29.docx"
+    saved = tmp_path / "report.docx"
+    download.save_as(str(saved))
+    text = "\n".join(p.text for p in Docx(str(saved)).paragraphs)
+    assert "2026-11-23" in text and "2026-11-29" in text
+    assert errors == []
+    context.close()
+
+
+def test_an_officer_sees_the_heat_chart_and_marks_a_document_wrong_topic(
+        browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    world, base = live_server.world, live_server.base_url
+    now = world.clock()
+    incident = world.incident(t_event=now - timedelta(hours=3))
+    for n, ago in enumerate((170, 160, 100, 40, 35, 30)):
+        doc = world.document(incident, f"网帖{n}：考场泄题", "考生质疑考试公平。",
+                             f"https://bbs.example.cn/t/{n}",
+                             published_at=now - timedelta(minutes=ago))
+    page = _log_in(browser, base, "zhangsan", incident)
+    chart = page.locator("svg.heat-chart")
+    expect(chart).to_have_attribute("data-bars", "3")  # 05:00, 06:00, 07:00 Beijing
+    expect(chart.locator("rect.bar")).to_have_count(3)
+    assert [chart.locator("rect.bar").nth(i).get_attribute("data-count") for i in range(3)] \
+        == ["2", "1", "3"]
+    expect(chart.locator("line.t0-mark")).to_have_count(1)
+    page.locator(f"#document-{doc - 1} button.feedback-false-alarm").click()  # one click
+    expect(page.locator("p.flash")).to_contain_text(f"已记录对文档 #{doc - 1} 的分类反馈")
+    expect(page.locator(f"#document-{doc - 1} .verdict")).to_contain_text("误报")
+    page.locator(f"#document-{doc} a.feedback-more").click()
+    page.locator("button.give-feedback").click()  # wrong topic chosen, no topic: refused
+    expect(page.locator("p.error")).to_contain_text("需要正确的主题")
+    page.select_option("select[name=topic]", "exam")
+    page.locator("button.give-feedback").click()
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident}\?feedback={doc}#document-{doc}$"))
+    expect(page.locator("p.flash")).to_contain_text(f"已记录对文档 #{doc} 的分类反馈")
+    expect(page.locator(f"#document-{doc} .verdict")).to_contain_text("主题错误 → 法律职业资格考试")
+    shot(page, tmp_path, "incident-heat-feedback")
+    page.context.close()

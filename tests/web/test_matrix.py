@@ -25,6 +25,7 @@ SECTION, OFFICE, LEADER = frozenset({"section"}), frozenset({"office"}), frozens
 REJECTERS = frozenset({"office", "leader"})
 PUBLISHERS = frozenset({"section", "office"})
 REPORTERS = frozenset({"leader", "office", "admin"})
+GRADERS = frozenset({"duty_officer", "section", "leader"})  # classification feedback
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,12 @@ ROUTES = [
     Route("POST", "/responses/{rid}/reject", REJECTERS, ok=303, needs="submitted"),
     Route("POST", "/responses/{rid}/approve", LEADER, ok=303, needs="reviewed"),
     Route("POST", "/responses/{rid}/publish", PUBLISHERS, ok=303, needs="approved"),
+    Route("GET", "/reports", REPORTERS),
+    Route("GET", "/reports?preset=last_month", REPORTERS),
+    Route("GET", "/reports?from=2026-11-29&to=2026-11-23", REPORTERS, ok=400),
     Route("GET", "/reports/export?from=2026-11-23&to=2026-11-29&format=docx", REPORTERS),
+    Route("GET", "/documents/{doc}/feedback", GRADERS),
+    Route("POST", "/documents/{doc}/feedback", GRADERS, ok=303),
     Route("GET", "/api/incidents", EVERYONE, "api"),
     Route("GET", "/api/incidents/{id}", EVERYONE, "api"),
     Route("GET", "/api/clocks", EVERYONE, "api"),
@@ -90,11 +96,12 @@ def _body(path: str, url: str, now: str) -> dict[str, Any]:
     return {"responses": {"kind": "statement", "text": "经核查，相关说法不实。"},
             "submit": {}, "review": {"confidential_ok": True}, "reject": {"comment": "请补充"},
             "approve": {}, "publish": {"published_at": now, "url": url,
-                                       "channels": ["website"]}}.get(step, {})
+                                       "channels": ["website"]},
+            "feedback": {"kind": "confirm"}}.get(step, {})
 
 
 def _call(client: TestClient, route: Route, matrix: Matrix, csrf: str) -> int:
-    path = route.path.replace("{id}", str(matrix.incident))
+    path = route.path.replace("{id}", str(matrix.incident)).replace("{doc}", str(matrix.document))
     if route.needs is not None:
         rid = _response_in(matrix.world, matrix.incident, route.needs)
         path = path.replace("{rid}", str(rid))
@@ -117,6 +124,7 @@ def _call(client: TestClient, route: Route, matrix: Matrix, csrf: str) -> int:
 class Matrix:
     world: World
     incident: int
+    document: int
     clients: dict[str, TestClient]
     csrf: dict[str, str]
     site: str  # a published statement page on loopback (publication evidence)
@@ -129,11 +137,13 @@ def matrix(template_db: Path, tmp_path_factory: pytest.TempPathFactory,
     the slow part: argon2)."""
     world = build_world(template_db, tmp_path_factory.mktemp("matrix"))
     incident = world.incident()
+    document = world.document(incident, "网传考场泄题", "网民称考题提前流出。",
+                              "https://news.example.cn/exam.html")
     clients = {role: TestClient(world.app, follow_redirects=False) for role in ROLES}
     for role, client in clients.items():
         assert login(client, ROLE_USER[role]).status_code == 303
     csrf = {role: csrf_of(c.get("/roster").text) for role, c in clients.items()}
-    yield Matrix(world, incident, clients, csrf, statement_site)
+    yield Matrix(world, incident, document, clients, csrf, statement_site)
     for client in clients.values():
         client.close()
     world.engine.dispose()

@@ -44,6 +44,12 @@ def write_report(session: Session, period: Period, out: Path, fmt: str, *, now: 
     return ReportWritten(out, period, built.incidents, built.overall.on_time_rate)
 
 
+def timeliness(session: Session, period: Period, *, now: datetime,
+               ownership: Ownership | None) -> TimelinessReport:
+    """The period's report as data, for the dashboard's reports page."""
+    return build_report(session, period, now=now, ownership=ownership)
+
+
 def report_bytes(session: Session, period: Period, fmt: str, *, now: datetime,
                  ownership: Ownership | None, dashboard_url: str | None) -> bytes:
     """The period's report rendered in ``fmt``, for a download (the dashboard's export)."""

@@ -22,7 +22,8 @@ class Action(StrEnum):
     APPROVE_RESPONSE = "approve_response"
     PUBLISH_RESPONSE = "publish_response"
     # reports and classification feedback
-    VIEW_REPORTS = "view_reports"  # the timeliness report's download (/reports/export)
+    VIEW_REPORTS = "view_reports"  # /reports and its downloads (/reports/export)
+    GIVE_FEEDBACK = "give_feedback"  # confirm / false alarm / wrong topic / wrong severity
 
 
 EVERYONE = frozenset(Role)
@@ -51,6 +52,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_ROSTER: EVERYONE,
     # leadership's report: the leaders, the openness office that prepares it, the admin
     Action.VIEW_REPORTS: frozenset({Role.LEADER, Role.OFFICE, Role.ADMIN}),
+    # A verdict on a document's classification is a grading judgement: those who may grade
+    # (the duty officer, the section, a leader), as yuqing.services.feedback checks again.
+    Action.GIVE_FEEDBACK: may(people.Action.GRADE),
 }
 
 

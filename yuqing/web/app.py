@@ -7,10 +7,11 @@ check of every route is ``access.ALLOWED``. Pages redirect an anonymous visitor 
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -31,10 +32,12 @@ from yuqing.core.clock import Clock, format_local, parse_local, to_local
 from yuqing.core.db import session_scope
 from yuqing.core.models import ROLE_LABELS, Role
 from yuqing.core.people import PeopleError
-from responses.report import Period
+from responses import periods
+from responses.render.charts import charts as report_charts
+from responses.report import TOPIC_LABELS, TimelinessReport, kind_label
 from yuqing.core.settings import AppConfig, Settings
 from yuqing.services.config import load as load_config
-from yuqing.services.report import report_bytes
+from yuqing.services.report import report_bytes, timeliness
 from yuqing.web import data
 from yuqing.web import procedure
 from yuqing.web.access import ALLOWED, Action, allowed
@@ -53,6 +56,7 @@ EXPORT_TYPES = {
 }
 IncidentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="事件编号")]
 ResponseId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="回应编号")]
+DocumentId = Annotated[int, PathParam(ge=1, le=2_147_483_647, description="文档编号")]
 # Crawled or typed text never carries NUL (PostgreSQL refuses it in text columns).
 NO_NUL = r"^[^\x00]*$"
 
@@ -211,6 +215,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     env.filters["left"] = _left
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     env.globals["Action"] = Action
+    env.globals["kind_label"] = kind_label
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def anonymous_api_call(request: Request) -> bool:
@@ -376,22 +381,28 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     @app.get("/incidents/{incident_id}", response_class=HTMLResponse, include_in_schema=False)
     def incident_page(request: Request, incident_id: IncidentId,
                       who: Visitor = require(Action.VIEW_BOARD),
-                      error: str | None = None) -> Response:
-        return incident_view(request, incident_id, who, error)
+                      error: str | None = None,
+                      feedback: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        return incident_view(request, incident_id, who, error, flash_document=feedback)
 
     def incident_view(request: Request, incident_id: int, who: Visitor,
-                      error: str | None = None, status: int = 200) -> Response:
+                      error: str | None = None, status: int = 200,
+                      flash_document: int | None = None) -> Response:
         with session_scope(sessions, readonly=True) as db:
             detail = data.incident_detail(db, incident_id, clock())
             if detail is not None:
                 answers = procedure.responses_of(db, incident_id)
                 detail.audit = sorted([*detail.audit, *procedure.response_audit(db, incident_id)],
                                       key=lambda e: e.seq)
+                verdicts = data.feedback_of(db, detail.documents)
         if detail is None:
             return page(request, "error.html", who, 404, message=f"事件 #{incident_id} 不存在")
         return page(request, "incident.html", who, status, d=detail, error=error,
                     answers=answers, labels=procedure.LABELS,
-                    publish_default=format_local(clock(), tz))
+                    publish_default=format_local(clock(), tz), verdicts=verdicts,
+                    flash_document=flash_document, topics=TOPIC_LABELS,
+                    severities=data.SEVERITY_CHOICES)
 
     @app.post("/incidents/{incident_id}/ack", include_in_schema=False)
     def ack_form(incident_id: IncidentId, who: Visitor = require(Action.ACKNOWLEDGE),
@@ -526,6 +537,25 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
     # --- reports ----------------------------------------------------------------------------
 
+    @app.get("/reports", response_class=HTMLResponse, include_in_schema=False)
+    def reports_page(request: Request, who: Visitor = require(Action.VIEW_REPORTS),
+                     preset: Annotated[str, Query(max_length=16)] = "",
+                     from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+                     to: Annotated[str, Query(max_length=10)] = "") -> Response:
+        """The timeliness report of a chosen period: KPIs, charts and the downloads."""
+        now = clock()
+        try:
+            period = (periods.between(from_, to, tz) if from_ or to
+                      else periods.preset(preset or "this_week", now, tz))
+        except periods.PeriodError as exc:
+            return page(request, "reports.html", who, 400, error=str(exc), report=None,
+                        presets=periods.PRESETS, chosen=None, start=from_, end=to)
+        with session_scope(sessions, readonly=True) as db:
+            built = timeliness(db, period, now=now, ownership=typed.ownership)
+        return page(request, "reports.html", who, report=built, presets=periods.PRESETS,
+                    chosen=periods.name_of(period, now), start=period.start.isoformat(),
+                    end=period.end.isoformat(), charts=_chart_uris(built), error=None)
+
     @app.get("/reports/export", include_in_schema=False)
     def reports_export(request: Request, who: Visitor = require(Action.VIEW_REPORTS),
                        from_: Annotated[str, Query(alias="from", max_length=10)] = "",
@@ -536,12 +566,9 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         if format not in EXPORT_TYPES:
             raise HTTPException(422, f"格式无效 / format must be one of {', '.join(EXPORT_TYPES)}")
         try:
-            period = Period(date.fromisoformat(from_), date.fromisoformat(to), tz)
-        except ValueError:
-            raise HTTPException(422, "报告期间无效：请用 from=YYYY-MM-DD&to=YYYY-MM-DD，"
-                                     "且结束不早于开始 / invalid period") from None
-        if period.end - period.start > timedelta(days=3 * 366):
-            raise HTTPException(422, "报告期间过长（最长三年） / period longer than three years")
+            period = periods.between(from_, to, tz)
+        except periods.PeriodError as exc:
+            raise HTTPException(422, str(exc)) from None
         with session_scope(sessions, readonly=True) as db:
             body = report_bytes(db, period, format, now=clock(), ownership=typed.ownership,
                                 dashboard_url=settings.dashboard_url)
@@ -554,6 +581,53 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
             "cache-control": "no-store"})
 
     # --- classification feedback ------------------------------------------------------------
+
+    def feedback_view(request: Request, document_id: int, who: Visitor, incident: int | None,
+                      error: str | None = None, status: int = 200, kind: str = "wrong_topic"
+                      ) -> Response:
+        with session_scope(sessions, readonly=True) as db:
+            doc = data.document_brief(db, document_id)
+            home = data.incident_of_document(db, document_id, incident) if doc else None
+            verdict = data.verdict_of(db, document_id) if doc else None
+        if doc is None:
+            return page(request, "error.html", who, 404, message=f"文档 #{document_id} 不存在")
+        return page(request, "feedback.html", who, status, doc=doc, incident=home, error=error,
+                    verdict=verdict, kind=kind, feedback_labels=data.FEEDBACK_LABELS,
+                    topics=TOPIC_LABELS, severities=data.SEVERITY_CHOICES)
+
+    @app.get("/documents/{document_id}/feedback", response_class=HTMLResponse,
+             include_in_schema=False)
+    def feedback_page(request: Request, document_id: DocumentId,
+                      who: Visitor = require(Action.GIVE_FEEDBACK),
+                      incident: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        """The full form (wrong topic, wrong severity) for one document."""
+        return feedback_view(request, document_id, who, incident)
+
+    @app.post("/documents/{document_id}/feedback", include_in_schema=False)
+    def feedback_form(request: Request, document_id: DocumentId,
+                      who: Visitor = require(Action.GIVE_FEEDBACK),
+                      csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+                      kind: Annotated[str, Form(max_length=32)] = "",
+                      topic: Annotated[str, Form(max_length=32)] = "",
+                      severity: Annotated[str, Form(max_length=16)] = "",
+                      incident: Annotated[int | None, Form(ge=1, le=2_147_483_647)] = None
+                      ) -> Response:
+        """One verdict on a document's classification; back to its incident with a notice,
+        or to the document's form with the reason it was refused."""
+        check_csrf(who, csrf)
+        try:
+            with session_scope(sessions) as db:
+                data.give_feedback(db, document_id, kind, who.identity, clock(), typed,
+                                   topic=topic, severity=severity)
+                home = data.incident_of_document(db, document_id, incident)
+        except (data.FeedbackError, PeopleError) as exc:
+            return feedback_view(request, document_id, who, incident, str(exc), 400,
+                                 kind=kind)
+        if home is None:  # a document of no incident: its own page says it is done
+            return RedirectResponse(f"/documents/{document_id}/feedback", status_code=303)
+        return RedirectResponse(f"/incidents/{home}?feedback={document_id}#document-{document_id}",
+                                status_code=303)
 
     # --- JSON API ---------------------------------------------------------------------------
 
@@ -688,6 +762,13 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return app.openapi()
 
     return app
+
+
+def _chart_uris(report: TimelinessReport) -> list[tuple[str, str]]:
+    """(title, ``data:image/png;base64,…``) of the report's charts, drawn with matplotlib's
+    Agg canvas in the font the report package ships."""
+    return [(title, "data:image/png;base64," + base64.b64encode(png).decode("ascii"))
+            for title, png in report_charts(report)]
 
 
 def _http_url(value: str | None) -> str | None:

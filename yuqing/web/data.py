@@ -24,17 +24,21 @@ from alerts.models import (CLOCK_LABELS, CLOCK_STATE_LABELS, Acknowledgement, Cl
                            Deadline, Notification, SeverityChange, T0Change)
 from alerts.roster import Roster, current_roster, display_name, on_duty
 from alerts.sweep import latest_acknowledgement
-from analysis.models import (ACTIVE_STATUSES, SEVERITY_LABELS, Incident, IncidentDocument,
-                             Severity)
+from analysis.models import (ACTIVE_STATUSES, SEVERITY_LABELS, FeedbackKind, Incident,
+                             IncidentDocument, Severity)
 from crawler.health import unhealthy_reason
 from crawler.models import CoverageGap, Document, Source
 from yuqing.core import audit
 from yuqing.core.models import AuditEvent, Role
 from yuqing.core.models import Person
+from yuqing.services import feedback as feedback_service
 from yuqing.services import incidents as services
+from yuqing.services.feedback import FeedbackError
+from yuqing.web.heat import Heat, heat
 from yuqing.services.config import Config
 
-__all__ = ["IncidentError", "Identity", "authenticate", "board", "clocks", "incident_detail",
+__all__ = ["FeedbackError", "give_feedback", "feedback_of", "incident_of_document",
+           "IncidentError", "Identity", "authenticate", "board", "clocks", "incident_detail",
            "acknowledge", "correct_incident_t0", "sources", "roster", "record_login",
            "record_failed_login", "roles_of", "person_exists"]
 
@@ -262,6 +266,17 @@ class IncidentDetail:
     documents: list[DocumentRow]
     notifications: list[Notification]
     audit: list[AuditEvent]
+    heat: Heat | None = None  # documents per hour (reposts included), T0 marked
+
+
+def _heat(session: Session, incident_id: int, t0: datetime) -> Heat | None:
+    """The heat chart of every document of the incident: its publish time, else when it was
+    fetched (a page without a date still counts, at the time we saw it)."""
+    rows = session.execute(
+        select(Document.published_at, Document.fetched_at)
+        .join(IncidentDocument, IncidentDocument.document_id == Document.id)
+        .where(IncidentDocument.incident_id == incident_id)).tuples()
+    return heat([published or fetched for published, fetched in rows], t0)
 
 
 def _documents(session: Session, incident_id: int) -> list[DocumentRow]:
@@ -310,7 +325,7 @@ def incident_detail(session: Session, incident_id: int, now: datetime) -> Incide
         AuditEvent.object_type == "incident", AuditEvent.object_id == str(row.id))
         .order_by(AuditEvent.seq).limit(500)))
     return IncidentDetail(item, row.status, candidates, changes, _documents(session, row.id),
-                          notes, events)
+                          notes, events, _heat(session, row.id, row.t0))
 
 
 def acknowledge(session: Session, incident_id: int, who: Identity, now: datetime,
@@ -328,6 +343,71 @@ def correct_incident_t0(session: Session, incident_id: int, t_event: datetime, r
     who may not correct T0."""
     services.correct_t0(session, config, incident_id, t_event, reason=reason, by=who.name,
                         now=now)
+
+
+# --- classification feedback ------------------------------------------------------------------
+
+FEEDBACK_LABELS = {FeedbackKind.CONFIRM.value: "确认无误", FeedbackKind.FALSE_ALARM.value: "误报",
+                   FeedbackKind.WRONG_TOPIC.value: "主题错误",
+                   FeedbackKind.WRONG_SEVERITY.value: "等级错误"}
+
+
+SEVERITY_CHOICES = {s.value: SEVERITY_LABELS[s] for s in Severity}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The newest feedback on a document, as the incident page shows it."""
+
+    kind: str
+    label: str
+    by: str
+    at: datetime
+    topic: str | None
+    severity: str | None
+
+
+def give_feedback(session: Session, document_id: int, kind: str, who: Identity, now: datetime,
+                  config: Config, *, topic: str = "", severity: str = "") -> int:
+    """Record the verdict through the feedback service (role checked there, audited); the
+    feedback's id. Raises ``FeedbackError`` or ``PeopleError`` with the reason."""
+    return feedback_service.give_feedback(session, config, document_id, kind, by=who.name,
+                                          now=now, topic=topic, severity=severity).feedback_id
+
+
+def incident_of_document(session: Session, document_id: int, given: int | None) -> int | None:
+    """The incident to go back to: ``given`` when the document belongs to it, else the
+    document's first incident, else None."""
+    if given is not None and session.get(IncidentDocument, (given, document_id)) is not None:
+        return given
+    return feedback_service.incident_of_document(session, document_id)
+
+
+@dataclass(frozen=True)
+class DocumentBrief:
+    id: int
+    title: str
+    url: str
+
+
+def document_brief(session: Session, document_id: int) -> DocumentBrief | None:
+    doc = session.get(Document, document_id)
+    return None if doc is None else DocumentBrief(doc.id, doc.title, doc.url)
+
+
+def verdict_of(session: Session, document_id: int) -> Verdict | None:
+    return feedback_of_ids(session, [document_id]).get(document_id)
+
+
+def feedback_of(session: Session, documents: list[DocumentRow]) -> dict[int, Verdict]:
+    """The newest verdict on each shown document (reposts included) that has one."""
+    return feedback_of_ids(session, [d.id for doc in documents for d in (doc, *doc.reposts)])
+
+
+def feedback_of_ids(session: Session, ids: list[int]) -> dict[int, Verdict]:
+    return {doc_id: Verdict(row.kind, FEEDBACK_LABELS.get(row.kind, row.kind), row.by, row.at,
+                            row.topic, row.severity)
+            for doc_id, row in feedback_service.latest_feedback(session, ids).items()}
 
 
 def incident_exists(session: Session, incident_id: int) -> bool:
