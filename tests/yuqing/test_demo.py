@@ -1,17 +1,27 @@
 """``yuqing demo`` tells the whole story with the real daemon on a simulated internet: the
 incident is detected on the simulated sites, graded 重大 by its spread, notified, escalated, its
 statement taken through the procedure by three people within 5 h, its press conference missed,
-and the report written. ``--quick`` takes fewer steps of simulated time, the same code."""
+and the report written. ``--quick`` takes fewer steps of simulated time, the same code; with
+``--serve`` the dashboard stays open on the demo's data, and a browser opens it."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -21,18 +31,85 @@ from alerts.models import Deadline, Notification
 from analysis.models import Incident
 from crawler.models import Document, Source
 from responses.models import Response
-from tests.conftest import CliResult
+from tests.web.test_browser import PHONE, browser, shot
 from yuqing.core.clock import ManualClock, SHANGHAI
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
 from yuqing.demo.internet import SimulatedInternet
+from yuqing.demo.run import PASSWORD
 from yuqing.demo.story import EVENT
+
+__all__ = ["browser"]  # the module-scoped Chromium of the dashboard's browser tests
+
+
+@dataclass
+class Served:
+    """``yuqing demo --quick --serve`` running in ``folder``: its output so far, its dashboard."""
+
+    folder: Path
+    base_url: str
+    proc: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.lines)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("demo")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo", "--quick", "--serve",
+                             "--port", str(port)], cwd=folder, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run = Served(folder, f"http://127.0.0.1:{port}", proc)
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            run.lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 600
+    try:
+        while "按 Ctrl+C 结束" not in run.stdout:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                reader.join(5)
+                raise AssertionError(f"the demo did not reach its dashboard (exit "
+                                     f"{proc.poll()}):\n{run.stdout[-4000:]}")
+            time.sleep(0.1)  # polling a subprocess's output, not waiting for the clock
+        while True:  # the dashboard answers once uvicorn has bound the port
+            try:
+                with urllib.request.urlopen(f"{run.base_url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)  # polling a subprocess's port, not waiting for the clock
+        yield run
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def test_the_quick_demo_tells_the_story_from_first_post_to_a_late_press_conference(
-        run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
-    result = run_cli("demo", "--quick", timeout=600)
-    assert result.code == 0, result.stderr + result.stdout[-3000:]
-    out = result.stdout
+        served: Served) -> None:
+    out, tmp_path = served.stdout, served.folder
     assert "通知 → 张值班：新重大舆情事件" in out  # the duty officer's alert, at the catcher
     assert "【升级·值班员张值班未确认】" in out  # not acknowledged in 15 minutes: up a rung
     assert "【升级·已超时】新闻发布会" in out  # the missed press conference goes up too
@@ -126,3 +203,58 @@ def _json(url: str) -> dict[str, object]:
     data: dict[str, object] = json.loads(_get(url))
     return data
 
+
+
+def test_the_demo_dashboard_opens_the_alert_link_and_shows_the_story_and_its_report(
+        browser: Any, served: Served, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    engine = make_engine(f"sqlite:///{served.folder / 'var' / 'demo' / 'demo.db'}")
+    try:
+        with session_scope(make_sessionmaker(engine), readonly=True) as session:
+            body = session.scalars(select(Notification.body).where(
+                Notification.recipient == "zhang", Notification.status == "sent")
+                .order_by(Notification.id)).first()
+            incident = session.scalars(select(Incident)).one()
+    finally:
+        engine.dispose()
+    assert body is not None
+    found = re.search(r"工作台：(\S+/incidents/\d+)", body)
+    assert found is not None, body
+    link = found.group(1)  # what the duty officer's phone received
+    assert link == f"{served.base_url}/incidents/{incident.id}"
+
+    phone = browser.new_context(**PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(link)
+    expect(page.locator("h1")).to_contain_text("78岁")
+    expect(page.locator(".heat-chart")).to_be_visible()
+    expect(page.locator("#response-1 .response-state")).to_have_text("已发布")
+    press = page.locator(f'.clock[data-key="{incident.id}:press_conference:0"]').first
+    expect(press).to_have_class(re.compile(r"state-overdue"))
+    shot(page, tmp_path, "demo-incident-phone")
+    phone.close()
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                               timezone_id="Asia/Shanghai")
+    page = desk.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    day = incident.t0.astimezone(SHANGHAI).date()
+    period = f"from={day.isoformat()}&to={(day + timedelta(days=1)).isoformat()}"
+    page.goto(f"{served.base_url}/login")
+    page.fill("input[name=username]", "qian")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{served.base_url}/reports?{period}")
+    expect(page.locator(".overall-rate .value")).to_have_text("66.7%")  # 2 of 3 legal clocks
+    expect(page.locator('tr.kind[data-kind="press_conference"] .overdue')).to_have_text("1")
+    shot(page, tmp_path, "demo-reports-leader")
+    desk.close()
+    assert errors == []
