@@ -246,7 +246,7 @@ def run(ctx: AppContext, options: RunOptions, stop: threading.Event | None = Non
                          file_clock(options.clock_file) if options.clock_file else ctx.clock,
                          AppriseTransport(), worker=options.worker or f"pid-{os.getpid()}",
                          poll_seconds=options.poll, elect=options.elect)
-    daemon.before_delivery = _report_job(ctx)
+    daemon.before_delivery = _each_tick(_report_job(ctx), SourceHealthCheck(ctx, daemon))
     _stop_on_signals(stop, daemon.wake)
     jobs: CrawlJobs | None = None
     daemon.on_tick = _heartbeat(options.heartbeat, lambda tick: jobs is None or jobs.settled(tick))
@@ -304,6 +304,47 @@ def _status_server(ctx: AppContext, daemon: AlertDaemon, options: RunOptions,
     status.heartbeat.beat("standby", daemon.clock())
     threading.Thread(target=standby_beat, name="status-beat", daemon=True).start()
     return status
+
+
+HEALTH_EVERY = timedelta(minutes=10)
+
+
+class SourceHealthCheck:
+    """Every ``HEALTH_EVERY`` on the daemon's clock, each configured source is judged again and
+    an open coverage gap is reported to the admin (once per outage, ``alerts.intake``): a source
+    gone silent is noticed even when no crawl of it runs (a cron that does not fire, a
+    scheduler that stopped), not only after a crawl."""
+
+    def __init__(self, ctx: AppContext, daemon: AlertDaemon) -> None:
+        self.ctx = ctx
+        self.daemon = daemon
+        self.configured = frozenset(s.name for s in ctx.typed.sources)
+        self.last: datetime | None = None
+
+    def __call__(self, now: datetime) -> None:
+        if self.last is not None and now - self.last < HEALTH_EVERY:
+            return
+        from alerts.intake import report_blind_sources
+
+        try:
+            with session_scope(self.ctx.sessions) as session:
+                reported = report_blind_sources(session, self.daemon.setup, now, self.configured)
+        except OperationalError as exc:  # tried again at the next tick
+            log.warning("source health check failed, will retry: %s", str(exc).splitlines()[0])
+            return
+        self.last = now
+        if reported:
+            log.info("source health check: %d coverage gaps reported to the admin", reported)
+
+
+def _each_tick(*steps: Callable[[datetime], None] | None) -> Callable[[datetime], None]:
+    """The steps of each tick after the sweep, in order (``AlertDaemon.before_delivery``)."""
+    chosen = [step for step in steps if step is not None]
+
+    def run(now: datetime) -> None:
+        for step in chosen:
+            step(now)
+    return run
 
 
 def _report_job(ctx: AppContext) -> Callable[[datetime], None] | None:
