@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from pathlib import Path
 
 import typer
@@ -52,15 +52,17 @@ def demo(
 
 
 def _serve(runner: object, port: int) -> None:
-    """The dashboard on the demo's database, on the demo's (simulated) clock."""
-    import uvicorn
-
+    """``yuqing serve`` on the demo's database and config."""
+    from yuqing.cli.app import LogFormat
+    from yuqing.cli.web import serve as serve_command
     from yuqing.demo.run import Demo
-    from yuqing.web.app import WebOptions, create_app
 
     assert isinstance(runner, Demo) and runner.ctx is not None
-    ctx = runner.ctx
-    web = create_app(ctx.settings, ctx.sessions, runner.now, config=ctx.config,
-                     options=WebOptions(secret=secrets.token_urlsafe(32)))
-    console.print(f"工作台：http://127.0.0.1:{port}/ （按 Ctrl+C 结束）")
-    uvicorn.run(web, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+    settings = runner.ctx.settings
+    os.environ.update(YUQING_DATABASE_URL=settings.database_url,
+                      YUQING_CONFIG=str(settings.config_path),
+                      YUQING_DASHBOARD_URL=runner.dashboard_url)
+    console.print(f"工作台：{runner.dashboard_url}/ （按 Ctrl+C 结束；也可另行运行 "
+                  f"YUQING_DATABASE_URL={settings.database_url} YUQING_CONFIG="
+                  f"{settings.config_path} yuqing serve）", soft_wrap=True)
+    serve_command(host="127.0.0.1", port=port, session_hours=12.0, log_format=LogFormat.text)

@@ -85,10 +85,11 @@ class Demo:
         self.workdir = workdir
         self.reports_dir = reports
         self.steps = QUICK_STEPS if quick else FULL_STEPS
-        now = start or datetime.now(SHANGHAI)
-        # The story begins on the next full hour in Beijing time, run on simulated time.
-        self.start = (now.astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
-                      + timedelta(hours=1))
+        now = (start or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+        # The simulated day ends now (on the last full ten minutes): the story happened in the
+        # past day, so the dashboard on the machine's clock (`yuqing serve`) shows it as it ended.
+        end = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0)
+        self.start = end - timedelta(minutes=self.steps[-1])
         self.say = say
         self.dashboard_url = dashboard_url
         self.step_timeout = step_timeout
