@@ -174,6 +174,19 @@ class Daemon:
             time.sleep(0.01)  # polling a subprocess's progress, not waiting for the clock
         raise AssertionError(f"daemon {self.name} did not reach {at}: {self.log()[-3000:]}")
 
+    def wait_settled(self, at: datetime, timeout: float = 60.0) -> None:
+        """Until the crawls due by simulated time ``at`` have finished, with their analysis,
+        and a tick ran after them (the heartbeat's ``.settled`` file)."""
+        settled = self.heartbeat.with_name(self.heartbeat.name + ".settled")
+
+        def reached() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, self.log()[-3000:]
+            try:
+                return parse_local(settled.read_text(encoding="utf-8")) >= at
+            except (FileNotFoundError, ValueError):
+                return False
+        wait_until(reached, f"daemon {self.name} to settle at {at}", timeout)
+
     def log(self) -> str:
         if not self.log_path.exists():
             return ""

@@ -89,13 +89,15 @@ def test_a_hand_crawl_stores_everything_while_the_daemon_ticks(tmp_path: Path,
     harness.write_clock(daemon.clock_file, now)
     daemon.start()
     try:
-        daemon.wait_caught_up(now)
+        # Each step sends many notices: under a loaded CI machine a tick can take a while, and
+        # the wait is only a safety net (the subject is locking, not speed).
+        daemon.wait_caught_up(now, timeout=300)
         crawl = harness.Command(["crawl", "-s", "bureau_site", "--json"], env, tmp_path)
         steps = 0
         while crawl.running():  # keep the daemon writing for as long as the crawl runs
             now += timedelta(minutes=5)
             harness.write_clock(daemon.clock_file, now)
-            daemon.wait_caught_up(now)
+            daemon.wait_caught_up(now, timeout=300)
             steps += 1
         crawl.wait()
     finally:
