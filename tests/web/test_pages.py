@@ -4,6 +4,7 @@ trail, acknowledging and correcting T0 through the forms, sources and the roster
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -110,6 +111,19 @@ def test_the_incident_page_folds_reposts_under_the_original_and_shows_the_trail(
     assert "事件发生时间" in page and "系统发现时间" in page and "当前 T0" in page
     assert "incident.report" in page  # the audit trail
     assert "更正 T0" not in page  # a leader may not correct T0
+
+
+def test_a_post_without_a_title_is_listed_by_its_first_words(
+        world: World, client_for: Callable[[str | None], TestClient]) -> None:
+    incident = world.incident()
+    body = ("求助！我父亲今年78岁，家里唯一的一套房子上个月被人过户卖掉了，对方拿着一份委托书的"
+            "公证书去办的过户，可我父亲根本没签过字。")
+    world.document(incident, "", body, "https://m.weibo.example.cn/detail/1")
+    world.document(incident, "", "", "https://m.weibo.example.cn/detail/2")
+    page = client_for("duty_officer").get(f"/incidents/{incident}").text
+    link = re.search(r'<a href="https://m\.weibo\.example\.cn/detail/1"[^>]*>([^<]*)</a>', page)
+    assert link is not None and link.group(1) == body[:40] + "…"
+    assert re.search(r'detail/2"[^>]*>（无标题）</a>', page)  # nothing to show but the link
 
 
 def test_a_missing_incident_is_a_404_page(

@@ -246,6 +246,9 @@ def board(session: Session, now: datetime) -> list[BoardIncident]:
 # --- incident detail --------------------------------------------------------------------------
 
 
+HEADING_CHARS = 40
+
+
 @dataclass
 class DocumentRow:
     id: int
@@ -255,6 +258,16 @@ class DocumentRow:
     published_at: datetime | None
     content: str
     reposts: list[DocumentRow] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        """The title; a post without one (Weibo has none) by its first words."""
+        if self.title.strip():
+            return self.title
+        words = " ".join(self.content.split())
+        if not words:
+            return "（无标题）"
+        return words if len(words) <= HEADING_CHARS else words[:HEADING_CHARS] + "…"
 
 
 @dataclass
