@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import yaml
+
 from tests.crawler import loopback
 from yuqing.core.clock import parse_local
 
@@ -99,6 +101,25 @@ def write_clock(path: Path, at: datetime) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(at.isoformat(), encoding="utf-8")
     tmp.replace(path)
+
+
+def daemon_world(workdir: Path, source: dict[str, object], url_of: Callable[[str], str],
+                 start: datetime) -> str:
+    """A SQLite database at ``start`` (the clock file) with ``source`` and a roster of a duty
+    officer (zhang, on shift around ``start``) and an admin (wang), each on the channel
+    ``url_of(path)``; returns the database URL."""
+    from yuqing.core.migrate import upgrade
+
+    config = {"sources": [source], "roster": {
+        "admin": "wang",
+        "people": {"zhang": {"name": "张三", "channels": [url_of("/zhang")]},
+                   "wang": {"name": "王管理员", "channels": [url_of("/wang")]}},
+        "shifts": [{"person": "zhang", "start": "2026-11-28 00:00", "end": "2026-12-01 00:00"}]}}
+    (workdir / "yuqing.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    url = f"sqlite:///{workdir / 'yuqing.db'}"
+    upgrade(url)
+    write_clock(workdir / "clock", start)
+    return url
 
 
 def cli_env(workdir: Path, url: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 
 from alerts.models import Notification
@@ -16,7 +15,6 @@ from tests.alerts.conftest import T
 from tests.alerts.receivers import Inbox, Webhook
 from tests.yuqing import harness
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
-from yuqing.core.migrate import upgrade
 
 
 def test_a_source_silent_past_its_limit_is_reported_without_any_crawl_of_it(
@@ -24,16 +22,8 @@ def test_a_source_silent_past_its_limit_is_reported_without_any_crawl_of_it(
     server = harness.site(3)
     # Crawled once at start; its cron line (3:00 on 1 January) never fires in this test.
     source = {**harness.site_source(server), "cron": "0 3 1 1 *", "silence_hours": 1}
-    config = {"sources": [source], "roster": {
-        "admin": "wang",
-        "people": {"zhang": {"name": "张三", "channels": [webhook.url("/zhang")]},
-                   "wang": {"name": "王管理员", "channels": [webhook.url("/wang")]}},
-        "shifts": [{"person": "zhang", "start": "2026-11-28 00:00", "end": "2026-12-01 00:00"}]}}
-    (tmp_path / "yuqing.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    url = f"sqlite:///{tmp_path / 'yuqing.db'}"
-    upgrade(url)
+    url = harness.daemon_world(tmp_path, source, webhook.url, T)
     clock = tmp_path / "clock"
-    harness.write_clock(clock, T)
     daemon = harness.Daemon(tmp_path, harness.cli_env(tmp_path, url))
     daemon.start()
     engine = make_engine(url)

@@ -9,7 +9,6 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
 
 from alerts.deadlines import report_incident
 from alerts.policy import DEFAULT_POLICY
@@ -18,7 +17,6 @@ from tests.alerts.conftest import T
 from tests.alerts.receivers import Inbox, Webhook
 from tests.yuqing import harness
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
-from yuqing.core.migrate import upgrade
 
 
 def _free_port() -> int:
@@ -32,15 +30,7 @@ def test_a_hanging_crawl_is_stopped_at_its_limit_while_alerts_are_delivered(
     gate = harness.Gate()  # never opened during the crawl: every article request hangs
     server = harness.site(5, gate)
     source = {**harness.site_source(server), "time_limit_minutes": 0.1}  # 6 seconds
-    config = {"sources": [source], "roster": {
-        "admin": "wang",
-        "people": {"zhang": {"name": "张三", "channels": [webhook.url("/zhang")]},
-                   "wang": {"name": "王管理员", "channels": [webhook.url("/wang")]}},
-        "shifts": [{"person": "zhang", "start": "2026-11-28 00:00", "end": "2026-12-01 00:00"}]}}
-    (tmp_path / "yuqing.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
-    url = f"sqlite:///{tmp_path / 'yuqing.db'}"
-    upgrade(url)
-    harness.write_clock(tmp_path / "clock", T)
+    url = harness.daemon_world(tmp_path, source, webhook.url, T)
     port = _free_port()
     daemon = harness.Daemon(tmp_path, harness.cli_env(tmp_path, url),
                             extra=("--status-port", str(port)))
