@@ -96,12 +96,17 @@ class Demo:
         self.clock_file = workdir / "clock"
         self.heartbeat = workdir / "heartbeat"
         self.url = f"sqlite:///{workdir / 'demo.db'}"
-        self.sessions: sessionmaker[Session] | None = None
         self.ctx: AppContext | None = None
         self.internet: SimulatedInternet | None = None
         self.incident_id: int | None = None
         self.response_id: int | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        if self.ctx is None:
+            raise DemoError("the demo's database is not prepared yet")
+        return self.ctx.sessions
 
     # --- the clock ------------------------------------------------------------------------
 
@@ -145,7 +150,6 @@ class Demo:
         settings = Settings(database_url=self.url, config=config_path.resolve(),
                             dashboard_url=self.dashboard_url)
         self.ctx = AppContext(settings, load_config(settings), clock=self.now)
-        self.sessions = self.ctx.sessions
         from yuqing.services.people import add_person
 
         with session_scope(self.sessions) as session:
@@ -219,7 +223,7 @@ class Demo:
     def acknowledge(self, now: datetime) -> str:
         from yuqing.services.incidents import acknowledge
 
-        assert self.sessions is not None and self.ctx is not None
+        assert self.ctx is not None
         with session_scope(self.sessions) as session:
             incident = self._incident(session)
             acknowledge(session, self.ctx.typed, incident, by="zhang", now=now)
@@ -228,7 +232,6 @@ class Demo:
     def draft_and_submit(self, now: datetime) -> str:
         from yuqing.services import respond
 
-        assert self.sessions is not None
         with session_scope(self.sessions) as session:
             incident = self._incident(session)
             line = respond.draft(session, incident, "statement", STATEMENT.body, "zhou", now,
@@ -240,7 +243,7 @@ class Demo:
     def review(self, now: datetime) -> str:
         from yuqing.services import respond
 
-        assert self.sessions is not None and self.response_id is not None
+        assert self.response_id is not None
         with session_scope(self.sessions) as session:
             respond.review(session, self.response_id, "wu", now, confidential_ok=True)
         return "审核通过，保密审查无涉密内容"
@@ -248,7 +251,7 @@ class Demo:
     def approve(self, now: datetime) -> str:
         from yuqing.services import respond
 
-        assert self.sessions is not None and self.response_id is not None
+        assert self.response_id is not None
         with session_scope(self.sessions) as session:
             respond.approve(session, self.response_id, "qian", now)
         return "同意发布"
@@ -256,7 +259,7 @@ class Demo:
     def publish(self, now: datetime) -> str:
         from yuqing.services import respond
 
-        assert self.sessions is not None and self.response_id is not None
+        assert self.response_id is not None
         assert self.internet is not None
         url = self.internet.post(STATEMENT)  # the office puts it on the bureau's site
         respond.publish(self.sessions, self.response_id, "wu", at=now, url=url,
@@ -315,7 +318,6 @@ class Demo:
         from responses.report import Period
         from yuqing.services.report import write_report
 
-        assert self.sessions is not None
         first: date = self.at(-60).astimezone(SHANGHAI).date()
         last: date = self.at(self.steps[-1]).astimezone(SHANGHAI).date()
         period = Period(first, last)
@@ -331,8 +333,8 @@ class Demo:
     def _summarise(self, outcome: DemoOutcome) -> None:
         from alerts.models import CLOCK_LABELS, Deadline
         from analysis.models import Incident
+        from responses.timeliness import outcome_at
 
-        assert self.sessions is not None
         end = outcome.end
         with session_scope(self.sessions, readonly=True) as session:
             outcome.incidents = len(session.scalars(select(Incident.id)).all())
@@ -341,9 +343,6 @@ class Demo:
             for d in session.scalars(select(Deadline).where(
                     Deadline.incident_id == self.incident_id, Deadline.sequence == 0)
                     .order_by(Deadline.due_at)):
-                label = CLOCK_LABELS.get(d.kind, d.kind)
-                if d.met_at is not None:
-                    state = "按时" if d.met_at <= d.due_at else "超时完成"
-                else:
-                    state = "已超时" if d.due_at <= end else "未到期"
-                outcome.clocks.append((label, format_local(d.due_at), state))
+                state = outcome_at(d.due_at, d.met_at, d.waived_reason is not None, end)
+                outcome.clocks.append((CLOCK_LABELS.get(d.kind, d.kind), format_local(d.due_at),
+                                       state.label))
