@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from yuqing.demo.loopback import LocalServer
 
 
 @dataclass(frozen=True)
@@ -17,28 +19,17 @@ class Caught:
     message: str
 
 
-class Catcher:
+class Catcher(LocalServer):
     """Keeps every notification received, in order of arrival."""
 
     def __init__(self) -> None:
         self.caught: list[Caught] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, name="demo-catcher",
-                                       daemon=True)
+        super().__init__(self._handler(), "demo-catcher")
 
     def channel(self, person: str) -> str:
         """The apprise URL of ``person``'s channel."""
-        host, port = self.server.server_address[:2]
-        return f"json://{host!s}:{port}/{person}"
-
-    def __enter__(self) -> Catcher:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"json://{self.address}/{person}"
 
     def since(self, seen: int) -> list[Caught]:
         with self.lock:

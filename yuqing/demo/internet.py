@@ -16,16 +16,17 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from yuqing.core.clock import SHANGHAI
+from yuqing.demo.loopback import LocalServer
 from yuqing.demo.story import EVENT, ROUTINE, Channel, Item
 
 Page = tuple[int, str, bytes]  # status, content type, body
 
 
-class SimulatedInternet:
+class SimulatedInternet(LocalServer):
     """Serves the story: an item is online once ``start + item.at_minutes`` has come on
     ``clock``; items posted with :meth:`post` (the bureau's statement) from their time."""
 
@@ -36,22 +37,7 @@ class SimulatedInternet:
         self.items = list(items)
         self.lock = threading.Lock()
         self.hits: dict[str, int] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, name="demo-internet",
-                                       daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> SimulatedInternet:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(self._handler(), "demo-internet")
 
     def post(self, item: Item) -> str:
         """Put ``item`` online (from its time on) and return its address."""
@@ -207,7 +193,8 @@ def sources(base_url: str) -> list[dict[str, object]]:
                        "published_at": "div.meta", "content": "div.article"}},
         {"name": "demo_rss", "kind": "feed", "url": f"{base_url}/rss/feed.xml",
          "platform": "news", "every_minutes": 60},
-        {"name": "demo_weibo", "kind": "api", "url": f"{base_url}/weibo/api/search?q=%E5%85%AC%E8%AF%81",
+        {"name": "demo_weibo", "kind": "api",
+         "url": f"{base_url}/weibo/api/search?q=%E5%85%AC%E8%AF%81",  # q=公证
          "platform": "weibo", "every_minutes": 20,
          "mapping": {"items": "data.cards[].mblog", "text": "text", "id": "mid",
                      "url_template": f"{base_url}/weibo/detail/{{id}}",
