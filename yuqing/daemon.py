@@ -318,7 +318,7 @@ class SourceHealthCheck:
     def __init__(self, ctx: AppContext, daemon: AlertDaemon) -> None:
         self.ctx = ctx
         self.daemon = daemon
-        self.configured = frozenset(s.name for s in ctx.typed.sources)
+        self.configured = ctx.typed.source_names
         self.last: datetime | None = None
 
     def __call__(self, now: datetime) -> None:
@@ -382,7 +382,7 @@ def _crawl_jobs(ctx: AppContext, daemon: AlertDaemon, metrics: CrawlMetrics | No
                 clock_file: Path | None) -> CrawlJobs:
     from yuqing.services.analyse import after_crawl
 
-    configured = frozenset(s.name for s in ctx.typed.sources)  # a removed source is not judged
+    configured = ctx.typed.source_names  # a removed source is not judged
 
     def after(name: str) -> None:
         try:  # on the daemon's clock, like its ticks (a simulated one under --clock-file)

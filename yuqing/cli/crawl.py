@@ -103,7 +103,7 @@ def sources(
 
     ctx = open_context()
     at = local_time(now, ctx, "--now")
-    names = {s.name for s in typed_config(ctx).sources}
+    names = typed_config(ctx).source_names
     with session_scope(ctx.sessions) as session:
         rows = source_health(session, at, names)
     if as_json:

@@ -53,6 +53,11 @@ class Config:
     def crawlable(self) -> list[SourceConfig]:
         return [s for s in self.sources if s.kind != "import"]
 
+    @property
+    def source_names(self) -> frozenset[str]:
+        """The configured sources' names: a source removed from the config is not judged."""
+        return frozenset(s.name for s in self.sources)
+
 
 def load(config: AppConfig, settings: Settings | None = None) -> Config:
     """Validate every section; raises ``SettingsError`` (one line) at the first problem."""
