@@ -282,17 +282,10 @@ class IncidentDetail:
     heat: Heat | None = None  # documents per hour (reposts included), T0 marked
 
 
-def _heat(session: Session, incident_id: int, t0: datetime) -> Heat | None:
-    """The heat chart of every document of the incident: its publish time, else when it was
-    fetched (a page without a date still counts, at the time we saw it)."""
-    rows = session.execute(
-        select(Document.published_at, Document.fetched_at)
-        .join(IncidentDocument, IncidentDocument.document_id == Document.id)
-        .where(IncidentDocument.incident_id == incident_id)).tuples()
-    return heat([published or fetched for published, fetched in rows], t0)
-
-
-def _documents(session: Session, incident_id: int) -> list[DocumentRow]:
+def _documents(session: Session, incident_id: int) -> tuple[list[DocumentRow], list[datetime]]:
+    """The incident's documents, reposts folded under their original; and every document's
+    time for the heat chart: its publish time, else when it was fetched (a page without a date
+    still counts, at the time we saw it)."""
     rows = session.execute(
         select(Document, Source.name).join(IncidentDocument,
                                            IncidentDocument.document_id == Document.id)
@@ -308,7 +301,7 @@ def _documents(session: Session, incident_id: int) -> list[DocumentRow]:
             parent.reposts.append(by_id[doc.id])
         else:
             originals.append(by_id[doc.id])
-    return originals
+    return originals, [doc.published_at or doc.fetched_at for doc, _ in rows]
 
 
 def incident_detail(session: Session, incident_id: int, now: datetime) -> IncidentDetail | None:
@@ -337,8 +330,9 @@ def incident_detail(session: Session, incident_id: int, now: datetime) -> Incide
     events = list(session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == "incident", AuditEvent.object_id == str(row.id))
         .order_by(AuditEvent.seq).limit(500)))
-    return IncidentDetail(item, row.status, candidates, changes, _documents(session, row.id),
-                          notes, events, _heat(session, row.id, row.t0))
+    documents, times = _documents(session, row.id)
+    return IncidentDetail(item, row.status, candidates, changes, documents, notes, events,
+                          heat(times, row.t0))
 
 
 def acknowledge(session: Session, incident_id: int, who: Identity, now: datetime,
