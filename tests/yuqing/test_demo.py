@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from alerts.models import Deadline, Notification
 from analysis.models import Incident
 from crawler.models import Document, Source
 from responses.models import Response
+from tests.alerts.receivers import free_port
 from tests.web.test_browser import PHONE, browser, shot
 from yuqing.core.clock import ManualClock, SHANGHAI
 from yuqing.core.db import make_engine, make_sessionmaker, session_scope
@@ -55,17 +55,10 @@ class Served:
         return "".join(self.lines)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("demo")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     proc = subprocess.Popen([sys.executable, "-m", "yuqing.cli", "demo", "--quick", "--serve",
                              "--port", str(port)], cwd=folder, env=env, text=True,
